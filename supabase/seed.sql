@@ -1,0 +1,2 @@
+-- Local and development data, applied by `supabase db push --include-seed`.
+-- The service catalogue is not hand-written here: it is generated from packages/nodes.

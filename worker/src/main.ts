@@ -1,0 +1,38 @@
+// The worker process: connects to the database and serves its health endpoints.
+// It exits cleanly on SIGTERM/SIGINT.
+import { createLogger } from "@area/nodes/log";
+import pg from "pg";
+import { loadConfig } from "./config.ts";
+import { startHealthServer } from "./health.ts";
+
+const log = createLogger({ component: "worker", pid: process.pid });
+const config = loadConfig();
+
+const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4, connectionTimeoutMillis: 2_000 });
+// An idle client losing its connection (database restart) must not crash the process.
+pool.on("error", (error) => log.warn("database connection lost", { error: error.message }));
+
+async function databaseReady(): Promise<boolean> {
+  try {
+    await pool.query("select 1");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const health = await startHealthServer(config.healthPort, databaseReady);
+log.info("worker started", { healthPort: config.healthPort, database: await databaseReady() ? "ok" : "unreachable" });
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info("shutting down", { signal });
+  health.close();
+  await pool.end().catch(() => {});
+  log.info("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,75 @@
+// The worker process as deployed: health endpoints against the real database, readiness
+// following the database, clean exit on SIGTERM, and a clear error on bad settings.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { test } from "node:test";
+import { run, waitForHttp } from "../../scripts/lib/processes.ts";
+import { freePort } from "../../scripts/lib/stack.ts";
+
+const main = join(import.meta.dirname, "..", "src", "main.ts");
+
+function startWorker(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ["--disable-warning=ExperimentalWarning", main], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+async function get(url: string) {
+  const response = await fetch(url);
+  return { status: response.status, body: await response.json() as Record<string, unknown> };
+}
+
+test("healthz and readyz answer 200 with the database up; SIGTERM exits 0", async () => {
+  const port = await freePort();
+  const worker = startWorker({ DATABASE_URL: process.env.DATABASE_URL!, AREA_WORKER_PORT: String(port) });
+  let output = "";
+  worker.stdout!.on("data", (chunk) => (output += chunk));
+  await waitForHttp(`http://127.0.0.1:${port}/readyz`, { name: "worker", child: worker });
+  assert.deepEqual(await get(`http://127.0.0.1:${port}/healthz`), { status: 200, body: { status: "ok" } });
+  assert.deepEqual(await get(`http://127.0.0.1:${port}/readyz`), { status: 200, body: { status: "ready" } });
+  assert.equal((await get(`http://127.0.0.1:${port}/nope`)).status, 404);
+
+  worker.kill("SIGTERM");
+  const [code] = await once(worker, "exit");
+  assert.equal(code, 0);
+  const lines = output.trim().split("\n").map((line) => JSON.parse(line));
+  assert.equal(lines[0].msg, "worker started");
+  assert.equal(lines[0].component, "worker");
+  assert.equal(lines.at(-1).msg, "stopped");
+});
+
+test("readyz is 503 while the database is unreachable, healthz stays 200", async () => {
+  const port = await freePort();
+  const worker = startWorker({
+    DATABASE_URL: `postgresql://postgres:postgres@127.0.0.1:${await freePort()}/postgres`,
+    AREA_WORKER_PORT: String(port),
+  });
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, { name: "worker", child: worker });
+    const ready = await get(`http://127.0.0.1:${port}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.equal(ready.body.database, "unreachable");
+  } finally {
+    worker.kill("SIGTERM");
+    await once(worker, "exit");
+  }
+});
+
+test("missing DATABASE_URL or a bad port stops the worker with a message naming the setting", async () => {
+  const noUrl = await run(process.execPath, ["--disable-warning=ExperimentalWarning", main], {
+    env: { PATH: process.env.PATH },
+    allowFailure: true,
+  });
+  assert.notEqual(noUrl.code, 0);
+  assert.match(noUrl.stderr, /DATABASE_URL is required/);
+
+  const badPort = await run(process.execPath, ["--disable-warning=ExperimentalWarning", main], {
+    env: { PATH: process.env.PATH, DATABASE_URL: process.env.DATABASE_URL, AREA_WORKER_PORT: "http" },
+    allowFailure: true,
+  });
+  assert.notEqual(badPort.code, 0);
+  assert.match(badPort.stderr, /AREA_WORKER_PORT must be a TCP port/);
+});
