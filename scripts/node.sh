@@ -29,8 +29,11 @@ if [ -z "$node_bin" ] || ! recent_enough "$node_bin"; then
 fi
 
 if [ ! -f "$root/node_modules/.package-lock.json" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
-  echo "area: installing dependencies (npm ci)" >&2
-  (cd "$root" && npm ci --no-audit --no-fund >&2)
+  echo "area: installing dependencies" >&2
+  # `npm install --no-save` rather than `npm ci`: this npm writes lockfiles without download
+  # addresses, and `npm ci` then rejects the other platforms' optional packages (deno's,
+  # supabase's) as missing from the lockfile. Versions are pinned exactly all the same.
+  (cd "$root" && npm install --no-save --no-audit --no-fund >&2)
 fi
 
 PATH="$(dirname "$node_bin"):$root/node_modules/.bin:$PATH"
