@@ -2,11 +2,13 @@
 // npm start --detach, a second start, npm stop leaving no process, db:reset twice, then
 // `supabase db push` finding nothing left to apply.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { pushMigrations, root } from "../scripts/lib/database.ts";
-import { isAlive, run } from "../scripts/lib/processes.ts";
+import { isAlive, run, waitForHttp } from "../scripts/lib/processes.ts";
 import { freePort, readStackEnv, stackPaths } from "../scripts/lib/stack.ts";
 
 const localDir = mkdtempSync(join(root, ".local", "stack-test-"));
@@ -88,4 +90,33 @@ test("db:reset twice in a row, then supabase db push has nothing left to apply",
     assert.match(reset.stdout, /recreated, migrations and seed applied/);
   }
   assert.match(await pushMigrations(DATABASE_URL), /up to date/i);
+  assert.equal((await script("stop.ts")).code, 0);
+});
+
+test("npm start in the foreground prefixes logs per component and stops everything on Ctrl-C", async () => {
+  const start = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", join(root, "scripts/start.ts")], {
+    env,
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  start.stdout!.on("data", (chunk) => (output += chunk));
+  start.stderr!.on("data", (chunk) => (output += chunk));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes("press Ctrl-C to stop") && start.exitCode === null && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.match(output, /press Ctrl-C to stop/, output);
+  const { FUNCTIONS_URL } = readStackEnv(localDir);
+  await waitForHttp(`${FUNCTIONS_URL}/api/health`, undefined, 5_000);
+  assert.match(output, /^gateway +\| \{.*"msg":"request".*"status":200/m, "gateway lines carry its prefix");
+  assert.match(output, /^worker +\| \{.*"msg":"worker started"/m, "worker lines carry its prefix");
+
+  const pids = stackPids();
+  assert.equal(pids.length, 3);
+  start.kill("SIGINT");
+  const [code] = await once(start, "exit");
+  assert.equal(code, 0, output);
+  assert.match(output, /stopped/);
+  assert.deepEqual(pids.filter(isAlive), [], "no process of the stack is left");
 });

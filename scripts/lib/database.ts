@@ -26,7 +26,14 @@ export async function pushMigrations(url: string): Promise<string> {
     ["db", "push", `--remote=${url}`, "--include-seed", "--yes", "--workdir", root],
     {
       cwd: root,
-      env: { ...process.env, SUPABASE_YES: "1", DO_NOT_TRACK: "1", SUPABASE_TELEMETRY_DISABLED: "1" },
+      // The local cluster has no TLS; saying so up front spares a failed TLS attempt and its warning.
+      env: {
+        ...process.env,
+        PGSSLMODE: "disable",
+        SUPABASE_YES: "1",
+        DO_NOT_TRACK: "1",
+        SUPABASE_TELEMETRY_DISABLED: "1",
+      },
       allowFailure: true,
     },
   );
