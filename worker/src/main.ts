@@ -1,7 +1,8 @@
-// The worker process: connects to the database and serves its health endpoints.
-// It exits cleanly on SIGTERM/SIGINT.
+// The worker process: connects to the database, syncs the catalogue and serves its health
+// endpoints. It exits cleanly on SIGTERM/SIGINT.
 import { createLogger } from "@area/nodes/log";
 import pg from "pg";
+import { syncCatalogue } from "./catalogue.ts";
 import { loadConfig } from "./config.ts";
 import { startHealthServer } from "./health.ts";
 
@@ -23,6 +24,12 @@ async function databaseReady(): Promise<boolean> {
 
 const health = await startHealthServer(config.healthPort, databaseReady);
 log.info("worker started", { healthPort: config.healthPort, database: await databaseReady() ? "ok" : "unreachable" });
+try {
+  await syncCatalogue(pool, log);
+} catch (error) {
+  // The seed carries the same catalogue; a failed sync must not stop event processing.
+  log.error("catalogue sync failed", { error: (error as Error).message });
+}
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

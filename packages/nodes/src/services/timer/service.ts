@@ -1,0 +1,12 @@
+import type { ServiceDefinition } from "../../define.ts";
+import { everyInterval } from "./every_interval.ts";
+
+export const timer: ServiceDefinition = {
+  key: "timer",
+  name: "Timer",
+  description: "Time-based triggers.",
+  icon: "clock",
+  auth: "none",
+  actions: [everyInterval],
+  reactions: [],
+};
