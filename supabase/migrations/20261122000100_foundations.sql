@@ -82,3 +82,5 @@ exception when invalid_regular_expression then
 end
 $$;
 comment on function private.is_valid_regex(text) is 'True when the text is a valid PostgreSQL regular expression.';
+-- Used by check constraints, which run as whoever writes the row.
+grant execute on function private.is_valid_regex(text) to anon, authenticated, service_role;

@@ -44,8 +44,9 @@ create policy "users read their profile, admins all" on public.profiles for sele
   using (id = (select auth.uid()) or (select private.is_admin()));
 create policy "users edit their profile" on public.profiles for update to authenticated
   using (id = (select auth.uid())) with check (id = (select auth.uid()));
-revoke insert, delete, truncate on public.profiles from anon, authenticated;
-revoke update on public.profiles from anon, authenticated;
+revoke all on public.profiles from anon;
+revoke insert, delete, truncate on public.profiles from authenticated;
+revoke update on public.profiles from authenticated;
 grant update (display_name, avatar_url) on public.profiles to authenticated;
 
 create table public.user_services (
@@ -110,6 +111,7 @@ create policy "users rename their connections" on public.user_services for updat
 create policy "users delete their connections" on public.user_services for delete to authenticated
   using (user_id = (select auth.uid()));
 -- Connections are created by the OAuth flow or the API (service role), which store the credentials too.
-revoke insert, truncate on public.user_services from anon, authenticated;
-revoke update on public.user_services from anon, authenticated;
+revoke all on public.user_services from anon;
+revoke insert, truncate on public.user_services from authenticated;
+revoke update on public.user_services from authenticated;
 grant update (label) on public.user_services to authenticated;
