@@ -262,7 +262,7 @@ begin
   end if;
 
   if jsonb_typeof(action) is distinct from 'object' then
-    if complete or action is not null then
+    if complete or coalesce(action, 'null') <> 'null' then
       perform private.reject('action', 'required', 'is required (an object with service and name)');
     end if;
   else
@@ -551,16 +551,22 @@ security definer
 set search_path = ''
 as $$
 declare
+  -- As JSON, one expression serves every table (a record has only its own table's fields).
+  rows jsonb[] := array_remove(array[
+    case when tg_op <> 'DELETE' then to_jsonb(new) end,
+    case when tg_op <> 'INSERT' then to_jsonb(old) end], null);
   affected uuid[];
 begin
   affected := case tg_table_name
-    when 'areas' then array[new.id, old.id]
-    when 'area_actions' then array[new.area_id, old.area_id]
-    when 'area_reactions' then array[new.area_id, old.area_id]
+    when 'areas' then array(select (r ->> 'id')::uuid from unnest(rows) r)
+    when 'area_actions' then array(select (r ->> 'area_id')::uuid from unnest(rows) r)
+    when 'area_reactions' then array(select (r ->> 'area_id')::uuid from unnest(rows) r)
     when 'area_action_param_values' then array(
-      select aa.area_id from public.area_actions aa where aa.id in (new.area_action_id, old.area_action_id))
+      select aa.area_id from public.area_actions aa
+      where aa.id in (select (r ->> 'area_action_id')::uuid from unnest(rows) r))
     when 'area_reaction_param_values' then array(
-      select ar.area_id from public.area_reactions ar where ar.id in (new.area_reaction_id, old.area_reaction_id))
+      select ar.area_id from public.area_reactions ar
+      where ar.id in (select (r ->> 'area_reaction_id')::uuid from unnest(rows) r))
   end;
   perform private.check_area(a) from (select distinct unnest(affected) as a) ids where a is not null;
   return null;

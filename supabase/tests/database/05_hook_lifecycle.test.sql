@@ -1,0 +1,94 @@
+-- hook_jobs follow their AREA: created with it, active while enabled, paused while disabled,
+-- removed with it; polling at max(requested, minimum); provider registration requested
+-- (subscribe on enable, unsubscribe on disable and on delete) for webhooks that need it.
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(19);
+\ir fixtures.psql
+
+set local role authenticated;
+set local request.jwt.claims to '{"sub": "a0000000-0000-4000-8000-00000000000a", "role": "authenticated"}';
+
+create temporary table made on commit drop as
+select (public.create_area($json${"name": "Polled", "enabled": false,
+  "action": {"service": "timer", "name": "every_interval", "params": {"seconds": 5}, "polling_interval_seconds": 30},
+  "reactions": [{"service": "http", "name": "request", "params": {"url": "https://example.org"}}]}$json$) ->> 'id')::uuid as polled,
+  (public.create_area($json${"name": "Registered", "enabled": true,
+  "action": {"service": "vault", "name": "changed", "connection_id": "e0000000-0000-4000-8000-0000000000ea"},
+  "reactions": [{"service": "http", "name": "request", "params": {"url": "https://example.org/{{item.id}}"}}]}$json$) ->> 'id')::uuid as registered;
+
+select is((select status::text from public.hook_jobs where area_id = (select polled from made)), 'paused',
+  'a disabled AREA gets a paused hook job');
+select is((select next_run_at from public.hook_jobs where area_id = (select polled from made)), null,
+  'a paused polling hook is not due');
+select is((select polling_interval_seconds from public.hook_jobs where area_id = (select polled from made)), 5,
+  'a timer polls at its own period (its interval param wins over the requested interval)');
+
+select public.set_area_enabled((select polled from made), true) is not null as enabled;
+select is((select status::text from public.hook_jobs where area_id = (select polled from made)), 'active',
+  'enabling activates the hook job');
+select is((select next_run_at from public.hook_jobs where area_id = (select polled from made)), now(),
+  'an activated polling hook is due at once (its first poll sets the baseline)');
+
+select public.set_area_enabled((select polled from made), false) is not null as disabled;
+select is((select status::text from public.hook_jobs where area_id = (select polled from made)), 'paused',
+  'disabling pauses it');
+select is((select next_run_at from public.hook_jobs where area_id = (select polled from made)), null,
+  'a paused hook is no longer due');
+select throws_ok($$select public.set_area_enabled('f0000000-0000-4000-8000-000000000999', true)$$, 'P0002',
+  'AREA f0000000-0000-4000-8000-000000000999 not found', 'an unknown AREA is not found');
+
+-- Changing the action to a webhook replaces the polling hook by a webhook hook.
+select public.update_area((select polled from made),
+  '{"action": {"service": "webhook", "name": "received"}, "reactions": [{"service": "http", "name": "request", "params": {"url": "https://example.org/{{body.id}}"}}]}') is not null as changed;
+select is((select type::text from public.hook_jobs where area_id = (select polled from made)), 'webhook',
+  'changing the action to a webhook action recreates the hook job as a webhook');
+select is((select count(*)::integer from public.hook_jobs where area_id = (select polled from made)), 1,
+  'one hook job per AREA');
+select is((select name from public.areas where id = (select polled from made)), 'Polled',
+  'fields not named in the change are kept');
+
+-- Registration at the provider.
+select is((select subscription_state::text from public.hook_jobs where area_id = (select registered from made)),
+  'subscribe_requested', 'enabling a webhook that needs registration requests hook.subscribe');
+reset role;
+update public.hook_jobs set subscription_state = 'subscribed', provider_subscription_id = 'sub-1'
+where area_id = (select registered from made);
+set local role authenticated;
+select public.set_area_enabled((select registered from made), false) is not null as disabled;
+select is((select subscription_state::text from public.hook_jobs where area_id = (select registered from made)),
+  'unsubscribe_requested', 'disabling it requests hook.unsubscribe');
+select public.set_area_enabled((select registered from made), true) is not null as enabled;
+select is((select subscription_state::text from public.hook_jobs where area_id = (select registered from made)),
+  'subscribe_requested', 'enabling it again requests hook.subscribe again');
+
+-- Deleting the AREA removes its hook job and, for a registered webhook, requests unsubscription.
+reset role;
+create temporary table registration_calls (hook_job_id uuid, operation text) on commit drop;
+-- Until the engine's queue lands, the call site itself is what can be observed: record its calls.
+create or replace function private.request_hook_registration(hook_job_id uuid, operation text) returns void
+language sql security definer as $$ insert into pg_temp.registration_calls values (hook_job_id, operation) $$;
+set local role authenticated;
+delete from public.areas where id = (select registered from made);
+select is((select count(*)::integer from public.hook_jobs where area_id = (select registered from made)), 0,
+  'deleting the AREA deletes its hook job');
+reset role;
+select is((select operation from registration_calls), 'unsubscribe',
+  'deleting a registered webhook''s AREA calls request_hook_registration(…, ''unsubscribe'')');
+
+select is((select count(*)::integer from public.hook_jobs h join public.areas a on a.id = h.area_id),
+  (select count(*)::integer from public.hook_jobs), 'no hook job outlives its AREA');
+set local role authenticated;
+
+-- Polling interval: the action's minimum wins over a smaller request.
+select is(
+  (select (public.create_area($json${"name": "Slow", "enabled": true,
+     "action": {"service": "timer", "name": "every_interval", "params": {"seconds": 3600}},
+     "reactions": [{"service": "http", "name": "request", "params": {"url": "https://example.org"}}]}$json$)
+     -> 'hook' ->> 'polling_interval_seconds')::integer),
+  3600, 'an hourly timer polls hourly');
+select is((select count(*)::integer from public.hook_jobs where status = 'active' and type = 'polling'), 1,
+  'exactly the enabled polled AREA is due for polling');
+
+select * from finish();
+rollback;
