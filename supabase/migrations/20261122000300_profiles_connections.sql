@@ -84,6 +84,7 @@ comment on column public.user_services.created_at is 'When the connection was ma
 comment on column public.user_services.updated_at is 'When it last changed.';
 
 create index user_services_user on public.user_services (user_id);
+create index user_services_service on public.user_services (service_id);
 create index user_services_not_active on public.user_services (status) where status <> 'active';
 create trigger touch_updated_at before update on public.user_services
   for each row execute function private.touch_updated_at();

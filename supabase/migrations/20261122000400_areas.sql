@@ -129,10 +129,13 @@ language plpgsql
 set search_path = ''
 as $$
 begin
+  -- As JSON, one body serves both tables (a record has only its own table's fields).
   if tg_table_name = 'area_action_param_values' then
-    select service_action_id into new.service_action_id from public.area_actions where id = new.area_action_id;
+    new := jsonb_populate_record(new, jsonb_build_object('service_action_id',
+      (select service_action_id from public.area_actions where id = (to_jsonb(new) ->> 'area_action_id')::uuid)));
   else
-    select service_reaction_id into new.service_reaction_id from public.area_reactions where id = new.area_reaction_id;
+    new := jsonb_populate_record(new, jsonb_build_object('service_reaction_id',
+      (select service_reaction_id from public.area_reactions where id = (to_jsonb(new) ->> 'area_reaction_id')::uuid)));
   end if;
   return new;
 end

@@ -67,7 +67,9 @@ create table public.hook_logs (
   received_at timestamptz not null default now(),
   processed boolean not null default false,
   processed_at timestamptz,
-  unique (hook_job_id, dedupe_key),
+  -- Unique per hook job; area_id (fixed by the hook job) leads too, so this index also
+  -- serves the composite foreign key below.
+  unique (hook_job_id, area_id, dedupe_key),
   foreign key (hook_job_id, area_id) references public.hook_jobs (id, area_id) on delete cascade,
   check (processed = (processed_at is not null))
 );
@@ -93,7 +95,8 @@ create table public.hook_states (
   last_checked_at timestamptz,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  primary key (hook_job_id, state_key),
+  -- area_id is fixed by the hook job: in the key so the index also serves the foreign key.
+  primary key (hook_job_id, area_id, state_key),
   foreign key (hook_job_id, area_id) references public.hook_jobs (id, area_id) on delete cascade
 );
 comment on table public.hook_states is 'Trigger cursors and dedupe state of a hook job (last seen id, baseline, threshold side).';

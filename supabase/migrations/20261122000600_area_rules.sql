@@ -109,10 +109,20 @@ $$;
 comment on function private.check_placeholders(text, text, uuid, text) is
   'Rejects {{placeholders}} that are malformed or do not name one of the action''s outputs (dotted paths only into json outputs).';
 
+-- The params of actions and reactions in one relation (their ids are unique across both).
+create view private.node_params as
+select action_id as node_id, name, type, required, default_value, validation_regex, options, display_order
+from public.service_action_params
+union all
+select reaction_id, name, type, required, default_value, validation_regex, options, display_order
+from public.service_reaction_params;
+comment on view private.node_params is 'Params of every action and reaction, keyed by node_id (the action or reaction id).';
+grant select on private.node_params to authenticated, service_role;
+
 -- Checks a params object against the catalogue params of one action or reaction.
 -- Reaction params (templated) may hold placeholders; their type is then checked when rendered.
-create function private.check_params(path text, params jsonb, params_table text, owner_column text, owner_id uuid,
-                                     complete boolean, templated_for uuid, action_label text, node_label text)
+create function private.check_params(path text, params jsonb, node_id uuid, complete boolean,
+                                     templated_for uuid, action_label text, node_label text)
 returns void
 language plpgsql stable
 set search_path = ''
@@ -122,23 +132,17 @@ declare
   value jsonb;
   param record;
   problem text;
-  known boolean;
 begin
   if params is null or params = 'null' then params := '{}'; end if;
   if jsonb_typeof(params) <> 'object' then
     perform private.reject(path, 'type', 'must be an object');
   end if;
-  for key in select jsonb_object_keys(params) loop
-    -- EXECUTE does not set FOUND: read the answer into a variable.
-    execute format('select true from public.%I where %I = $1 and name = $2', params_table, owner_column)
-      into known using owner_id, key;
-    if known is null then
-      perform private.reject(path || '.' || key, 'unknown_param', format('is not a parameter of %s', node_label));
-    end if;
+  for key in select k from jsonb_object_keys(params) k
+             where k not in (select p.name from private.node_params p where p.node_id = check_params.node_id) loop
+    perform private.reject(path || '.' || key, 'unknown_param', format('is not a parameter of %s', node_label));
   end loop;
-  for param in execute format(
-    'select name, type, required, default_value, validation_regex, options from public.%I where %I = $1 order by display_order',
-    params_table, owner_column) using owner_id
+  for param in select p.name, p.type, p.required, p.default_value, p.validation_regex, p.options
+               from private.node_params p where p.node_id = check_params.node_id order by p.display_order
   loop
     value := params -> param.name;
     if value is null or value = 'null' then
@@ -162,7 +166,7 @@ begin
   end loop;
 end
 $$;
-comment on function private.check_params(text, jsonb, text, text, uuid, boolean, uuid, text, text) is
+comment on function private.check_params(text, jsonb, uuid, boolean, uuid, text, text) is
   'Rejects unknown params, missing required ones (when complete) and values of the wrong type, regex or option.';
 
 -- Checks a node's connection: present when the service needs one, the owner's, the right service, not revoked.
@@ -281,8 +285,7 @@ begin
     end if;
     action_label := service.key || '/' || act.key;
     perform private.check_connection('action.connection_id', action -> 'connection_id', service, owner, complete);
-    perform private.check_params('action.params', action -> 'params', 'service_action_params', 'action_id', act.id,
-                                 complete, null, action_label, action_label);
+    perform private.check_params('action.params', action -> 'params', act.id, complete, null, action_label, action_label);
     interval_seconds := action -> 'polling_interval_seconds';
     if coalesce(interval_seconds, 'null') <> 'null' then
       if not act.polling_supported then
@@ -332,8 +335,8 @@ begin
     end if;
     perform private.check_connection(format('reactions[%s].connection_id', i), reaction -> 'connection_id', service,
                                      owner, complete);
-    perform private.check_params(format('reactions[%s].params', i), reaction -> 'params', 'service_reaction_params',
-                                 'reaction_id', rea.id, complete, act.id, action_label, service.key || '/' || rea.key);
+    perform private.check_params(format('reactions[%s].params', i), reaction -> 'params', rea.id, complete, act.id,
+                                 action_label, service.key || '/' || rea.key);
     i := i + 1;
   end loop;
 end
@@ -435,7 +438,7 @@ begin
     return null;
   end if;
 
-  desired_type := case when target.webhook_supported then 'webhook' else 'polling' end;
+  desired_type := case when target.webhook_supported then 'webhook' else 'polling' end::public.hook_type;
   desired_interval := case when desired_type = 'polling' then greatest(
     coalesce(target.interval_param, target.polling_interval_seconds, target.default_polling_interval_seconds),
     target.min_polling_interval_seconds) end;
@@ -626,7 +629,7 @@ grant execute on function
   private.reject(text, text, text),
   private.param_value_problem(public.param_type, jsonb, text, jsonb),
   private.check_placeholders(text, text, uuid, text),
-  private.check_params(text, jsonb, text, text, uuid, boolean, uuid, text, text),
+  private.check_params(text, jsonb, uuid, boolean, uuid, text, text),
   private.check_connection(text, jsonb, public.services, uuid, boolean),
   private.check_keys(text, jsonb, text[]),
   private.validate_area(jsonb, uuid, boolean),

@@ -38,6 +38,8 @@ test("healthz and readyz answer 200 with the database up; SIGTERM exits 0", asyn
   const lines = output.trim().split("\n").map((line) => JSON.parse(line));
   assert.equal(lines[0].msg, "worker started");
   assert.equal(lines[0].component, "worker");
+  const synced = lines.find((line) => line.msg === "catalogue synced");
+  assert.equal(synced?.changed, 0, "the seeded catalogue is already what the worker declares");
   assert.equal(lines.at(-1).msg, "stopped");
 });
 
