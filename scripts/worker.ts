@@ -1,7 +1,9 @@
 // npm run worker: one more worker process against the running local stack. DATABASE_URL and
-// AREA_WORKER_PORT from the environment win; otherwise the stack's database and a free port.
+// AREA_WORKER_PORT from the environment win; otherwise the stack's database and key, and a free port.
 import { defaultLocalDir, freePort, readStackEnv } from "./lib/stack.ts";
 
-process.env.DATABASE_URL ??= readStackEnv(defaultLocalDir).DATABASE_URL;
+const stack = readStackEnv(defaultLocalDir);
+process.env.DATABASE_URL ??= stack.DATABASE_URL;
+process.env.AREA_ENCRYPTION_KEY ??= stack.AREA_ENCRYPTION_KEY;
 process.env.AREA_WORKER_PORT ??= String(await freePort());
 await import("../worker/src/main.ts");

@@ -7,6 +7,11 @@ export function generateJwtSecret(): string {
   return randomBytes(32).toString("base64url");
 }
 
+/** An AREA_ENCRYPTION_KEY value: a key id and 32 random bytes. */
+export function generateEncryptionKey(): string {
+  return `local-${Date.now().toString(36)}:${randomBytes(32).toString("base64")}`;
+}
+
 function sign(secret: string, claims: Record<string, unknown>, expiresIn: string): Promise<string> {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })

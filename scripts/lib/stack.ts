@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { applySupabaseCompat, pushMigrations, root } from "./database.ts";
-import { apiKey, generateJwtSecret } from "./keys.ts";
+import { apiKey, generateEncryptionKey, generateJwtSecret } from "./keys.ts";
 import { clusterAt, ensurePostgresToolchain, initCluster, startCluster, stopCluster } from "./postgres.ts";
 import { runningPid, type Service, startService, stopService, waitForHttp } from "./processes.ts";
 
@@ -32,6 +32,7 @@ export interface StackEnv {
   SUPABASE_ANON_KEY: string;
   SUPABASE_SERVICE_ROLE_KEY: string;
   SUPABASE_JWT_SECRET: string;
+  AREA_ENCRYPTION_KEY: string;
   WORKER_URL: string;
 }
 
@@ -89,8 +90,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const pushed = await pushMigrations(cluster.url);
   for (const line of pushed.split("\n").filter(Boolean)) options.log(`db push: ${line}`);
 
-  // Keep the JWT secret across restarts so tokens and keys handed out earlier stay valid.
-  const secret = existsSync(paths.env) ? readStackEnv(options.localDir).SUPABASE_JWT_SECRET : generateJwtSecret();
+  // Keep secrets across restarts: tokens handed out stay valid, stored ciphertexts readable.
+  const previous = existsSync(paths.env) ? readStackEnv(options.localDir) : undefined;
+  const secret = previous?.SUPABASE_JWT_SECRET ?? generateJwtSecret();
   const supabaseUrl = `http://127.0.0.1:${options.ports.gateway}`;
   const env: StackEnv = {
     DATABASE_URL: cluster.url,
@@ -99,6 +101,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     SUPABASE_ANON_KEY: await apiKey(secret, "anon"),
     SUPABASE_SERVICE_ROLE_KEY: await apiKey(secret, "service_role"),
     SUPABASE_JWT_SECRET: secret,
+    AREA_ENCRYPTION_KEY: previous?.AREA_ENCRYPTION_KEY ?? generateEncryptionKey(),
     WORKER_URL: `http://127.0.0.1:${options.ports.worker}`,
   };
 
@@ -128,6 +131,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         SUPABASE_ANON_KEY: env.SUPABASE_ANON_KEY,
         SUPABASE_SERVICE_ROLE_KEY: env.SUPABASE_SERVICE_ROLE_KEY,
         SUPABASE_JWT_SECRET: env.SUPABASE_JWT_SECRET,
+        AREA_ENCRYPTION_KEY: env.AREA_ENCRYPTION_KEY,
       },
     });
     started.push(gateway);
@@ -140,7 +144,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         join(root, "worker/src/main.ts"),
       ], {
         ...common,
-        env: { ...process.env, DATABASE_URL: env.DATABASE_URL, AREA_WORKER_PORT: String(options.ports.worker) },
+        env: {
+          ...process.env,
+          DATABASE_URL: env.DATABASE_URL,
+          AREA_ENCRYPTION_KEY: env.AREA_ENCRYPTION_KEY,
+          AREA_WORKER_PORT: String(options.ports.worker),
+        },
       });
       started.push(worker);
       await waitForHttp(`${env.WORKER_URL}/readyz`, worker);

@@ -2,6 +2,8 @@
 export interface WorkerConfig {
   databaseUrl: string;
   healthPort: number;
+  /** AREA_ENCRYPTION_KEY, parsed by loadKeyring(). */
+  encryptionKey: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -11,5 +13,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   if (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65535) {
     throw new Error(`AREA_WORKER_PORT must be a TCP port (0-65535), got "${env.AREA_WORKER_PORT}"`);
   }
-  return { databaseUrl, healthPort };
+  const encryptionKey = env.AREA_ENCRYPTION_KEY;
+  if (!encryptionKey) {
+    throw new Error("AREA_ENCRYPTION_KEY is required: <key id>:<base64 of 32 random bytes> (see README)");
+  }
+  return { databaseUrl, healthPort, encryptionKey };
 }

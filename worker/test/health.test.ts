@@ -24,7 +24,11 @@ async function get(url: string) {
 
 test("healthz and readyz answer 200 with the database up; SIGTERM exits 0", async () => {
   const port = await freePort();
-  const worker = startWorker({ DATABASE_URL: process.env.DATABASE_URL!, AREA_WORKER_PORT: String(port) });
+  const worker = startWorker({
+    DATABASE_URL: process.env.DATABASE_URL!,
+    AREA_ENCRYPTION_KEY: process.env.AREA_ENCRYPTION_KEY!,
+    AREA_WORKER_PORT: String(port),
+  });
   let output = "";
   worker.stdout!.on("data", (chunk) => (output += chunk));
   await waitForHttp(`http://127.0.0.1:${port}/readyz`, { name: "worker", child: worker });
@@ -47,6 +51,7 @@ test("readyz is 503 while the database is unreachable, healthz stays 200", async
   const port = await freePort();
   const worker = startWorker({
     DATABASE_URL: `postgresql://postgres:postgres@127.0.0.1:${await freePort()}/postgres`,
+    AREA_ENCRYPTION_KEY: process.env.AREA_ENCRYPTION_KEY!,
     AREA_WORKER_PORT: String(port),
   });
   try {
@@ -60,7 +65,7 @@ test("readyz is 503 while the database is unreachable, healthz stays 200", async
   }
 });
 
-test("missing DATABASE_URL or a bad port stops the worker with a message naming the setting", async () => {
+test("a missing DATABASE_URL or key, or a bad port, stops the worker with a message naming the setting", async () => {
   const noUrl = await run(process.execPath, ["--disable-warning=ExperimentalWarning", main], {
     env: { PATH: process.env.PATH },
     allowFailure: true,
@@ -74,4 +79,11 @@ test("missing DATABASE_URL or a bad port stops the worker with a message naming 
   });
   assert.notEqual(badPort.code, 0);
   assert.match(badPort.stderr, /AREA_WORKER_PORT must be a TCP port/);
+
+  const noKey = await run(process.execPath, ["--disable-warning=ExperimentalWarning", main], {
+    env: { PATH: process.env.PATH, DATABASE_URL: process.env.DATABASE_URL },
+    allowFailure: true,
+  });
+  assert.notEqual(noKey.code, 0);
+  assert.match(noKey.stderr, /AREA_ENCRYPTION_KEY is required/);
 });
