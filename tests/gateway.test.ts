@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import { root } from "../scripts/lib/database.ts";
 import { apiKey, generateJwtSecret } from "../scripts/lib/keys.ts";
 import { waitForHttp } from "../scripts/lib/processes.ts";
-import { freePort } from "../scripts/lib/stack.ts";
+import { freePort, gatewayArgs } from "../scripts/lib/stack.ts";
 
 const secret = generateJwtSecret();
 let base = "";
@@ -25,20 +25,10 @@ interface Echo {
 
 before(async () => {
   const port = await freePort();
-  gateway = spawn("deno", [
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-sys",
-    "--config",
-    join(root, "deno.json"),
-    join(root, "scripts/gateway.ts"),
-    "--port",
-    String(port),
-    "--supabase-dir",
-    join(root, "tests/fixtures/gateway"),
-  ], { env: { ...process.env, SUPABASE_JWT_SECRET: secret }, stdio: "ignore" });
+  gateway = spawn("deno", gatewayArgs(port, join(root, "tests/fixtures/gateway")), {
+    env: { ...process.env, SUPABASE_JWT_SECRET: secret },
+    stdio: "ignore",
+  });
   base = `http://127.0.0.1:${port}/functions/v1`;
   await waitForHttp(`${base}/echo`, { name: "gateway", child: gateway });
 });

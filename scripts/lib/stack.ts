@@ -108,20 +108,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const started: Service[] = [];
   const common = { runDir: paths.run, logDir: paths.logs, detach: options.detach, cwd: root };
   try {
-    const gateway = startService("gateway", "deno", [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-sys",
-      "--config",
-      join(root, "deno.json"),
-      join(root, "scripts/gateway.ts"),
-      "--port",
-      String(options.ports.gateway),
-      "--supabase-dir",
-      join(root, "supabase"),
-    ], {
+    const gateway = startService("gateway", "deno", gatewayArgs(options.ports.gateway, join(root, "supabase")), {
       ...common,
       env: {
         ...process.env,
@@ -180,6 +167,24 @@ export async function stopStack(localDir: string): Promise<string[]> {
   if (existsSync(join(paths.db, "postmaster.pid"))) stopped.push("database");
   await stopCluster(cluster);
   return stopped;
+}
+
+/** `deno` arguments that serve the functions of a supabase directory (scripts/gateway.ts). */
+export function gatewayArgs(port: number, supabaseDir: string): string[] {
+  return [
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-sys",
+    "--config",
+    join(root, "deno.json"),
+    join(root, "scripts/gateway.ts"),
+    "--port",
+    String(port),
+    "--supabase-dir",
+    supabaseDir,
+  ];
 }
 
 /** A TCP port that is free right now on 127.0.0.1. */
