@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { jwtVerify } from "jose";
 import { parse as parseToml } from "smol-toml";
+import { createLogger } from "../packages/nodes/src/log.ts";
 
 type Handler = (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>;
 
@@ -21,9 +22,7 @@ const { values: args } = parseArgs({
   options: { port: { type: "string", default: "54321" }, "supabase-dir": { type: "string", default: "supabase" } },
 });
 
-function log(level: string, msg: string, fields: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ ts: new Date().toISOString(), level, component: "gateway", msg, ...fields }));
-}
+const log = createLogger({ component: "gateway" });
 
 /** Imports a function module with Deno.serve swapped for a recorder, and returns the handler it registered. */
 async function captureHandler(entrypoint: string): Promise<Handler> {
@@ -98,7 +97,7 @@ const prefix = "/functions/v1/";
 Deno.serve({
   port: Number(args.port),
   hostname: "127.0.0.1",
-  onListen: ({ port }) => log("info", "listening", { port, functions: [...functions.keys()] }),
+  onListen: ({ port }) => log.info("listening", { port, functions: [...functions.keys()] }),
 }, async (request, info) => {
   const started = performance.now();
   const url = new URL(request.url);
@@ -136,11 +135,11 @@ Deno.serve({
       }
       return answer;
     } catch (error) {
-      log("error", "function threw", { function: name, error: String((error as Error).stack ?? error) });
+      log.error("function threw", { function: name, error: String((error as Error).stack ?? error) });
       return json(500, { code: "BOOT_ERROR", message: "Function failed to handle the request" });
     }
   })();
-  log("info", "request", {
+  log.info("request", {
     function: name || null,
     method: request.method,
     path: url.pathname,

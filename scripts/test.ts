@@ -1,11 +1,10 @@
 // npm test: static checks, then a throwaway stack (own cluster directory and free ports, so a
 // running developer stack is never touched), every suite against it, teardown, and one
 // summary line "N passed, M failed, K skipped". Exits non-zero on any failure.
-import { spawn } from "node:child_process";
 import { globSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { root } from "./lib/database.ts";
-import { prefixLines } from "./lib/processes.ts";
+import { nodeFlags, run } from "./lib/processes.ts";
 import { freePort, type RunningStack, startStack, stopStack } from "./lib/stack.ts";
 
 interface Tally {
@@ -18,18 +17,11 @@ const total: Tally = { passed: 0, failed: 0, skipped: 0 };
 const failures: string[] = [];
 const say = (line: string) => console.log(`test    | ${line}`);
 
-/** Runs a command, streams its output with a prefix, and returns its output and exit code. */
-function exec(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  return new Promise<{ code: number; output: string }>((resolve) => {
-    const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    prefixLines(name, child.stdout);
-    prefixLines(name, child.stderr);
-    child.on("error", (error) => resolve({ code: 127, output: String(error) }));
-    child.on("close", (code) => resolve({ code: code ?? 1, output }));
-  });
+/** Runs a suite or check, streaming its output with a prefix; never throws on failure. */
+async function exec(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const { code, stdout, stderr } = await run(command, args, { cwd: root, env, echo: name, allowFailure: true })
+    .catch((error) => ({ code: 127, stdout: "", stderr: String(error) }));
+  return { code, output: stdout + stderr };
 }
 
 function record(name: string, tally: Tally, code: number): void {
@@ -66,8 +58,8 @@ function countNodeSummary(output: string): Tally {
 }
 
 /** A check without test points (type check, lint, format) counts as one test. */
-async function check(name: string, command: string, args: string[]): Promise<void> {
-  const { code } = await exec(name, command, args);
+async function check(name: string, command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<void> {
+  const { code } = await exec(name, command, args, env);
   record(name, { passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 }, code);
 }
 
@@ -154,7 +146,7 @@ try {
   record("deno", countTapPoints(denoTest.output), denoTest.code);
 
   const nodeTest = await exec("node", process.execPath, [
-    "--disable-warning=ExperimentalWarning",
+    ...nodeFlags,
     "--test",
     "--test-reporter=tap",
     "--test-concurrency=1",

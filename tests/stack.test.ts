@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { pushMigrations, root } from "../scripts/lib/database.ts";
-import { isAlive, run, waitForHttp } from "../scripts/lib/processes.ts";
+import { isAlive, nodeFlags, run, waitForHttp } from "../scripts/lib/processes.ts";
 import { freePort, readStackEnv, stackPaths } from "../scripts/lib/stack.ts";
 
 const localDir = mkdtempSync(join(root, ".local", "stack-test-"));
@@ -23,7 +23,7 @@ const env: NodeJS.ProcessEnv = {
   AREA_WORKER_PORT: String(await freePort()),
 };
 const script = (name: string, ...args: string[]) =>
-  run(process.execPath, ["--disable-warning=ExperimentalWarning", join(root, "scripts", name), ...args], {
+  run(process.execPath, [...nodeFlags, join(root, "scripts", name), ...args], {
     env,
     cwd: root,
     allowFailure: true,
@@ -94,7 +94,7 @@ test("db:reset twice in a row, then supabase db push has nothing left to apply",
 });
 
 test("npm start in the foreground prefixes logs per component and stops everything on Ctrl-C", async () => {
-  const start = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", join(root, "scripts/start.ts")], {
+  const start = spawn(process.execPath, [...nodeFlags, join(root, "scripts/start.ts")], {
     env,
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],

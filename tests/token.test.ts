@@ -5,10 +5,10 @@ import { test } from "node:test";
 import { jwtVerify } from "jose";
 import pg from "pg";
 import { root } from "../scripts/lib/database.ts";
-import { run } from "../scripts/lib/processes.ts";
+import { nodeFlags, run } from "../scripts/lib/processes.ts";
 
 const token = (email: string) =>
-  run(process.execPath, ["--disable-warning=ExperimentalWarning", join(root, "scripts/token.ts"), email], {
+  run(process.execPath, [...nodeFlags, join(root, "scripts/token.ts"), email], {
     allowFailure: true,
   });
 

@@ -12,11 +12,17 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Runs a command to completion; throws with its output when it exits non-zero (unless allowFailure). */
+/** Flags every Node process of ours gets: TypeScript entry points without the type-stripping warning. */
+export const nodeFlags = ["--disable-warning=ExperimentalWarning"];
+
+/**
+ * Runs a command to completion; throws with its output when it exits non-zero (unless
+ * allowFailure). With `echo`, its output is also streamed, each line prefixed with that name.
+ */
 export function run(
   command: string,
   args: string[],
-  options: SpawnOptions & { allowFailure?: boolean; input?: string } = {},
+  options: SpawnOptions & { allowFailure?: boolean; input?: string; echo?: string } = {},
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
@@ -27,6 +33,10 @@ export function run(
     let stderr = "";
     child.stdout!.on("data", (chunk) => (stdout += chunk));
     child.stderr!.on("data", (chunk) => (stderr += chunk));
+    if (options.echo) {
+      prefixLines(options.echo, child.stdout!);
+      prefixLines(options.echo, child.stderr!);
+    }
     child.stdin?.on("error", () => {}).end(options.input);
     child.on("error", reject);
     child.on("close", (code) => {

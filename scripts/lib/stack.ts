@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { applySupabaseCompat, pushMigrations, root } from "./database.ts";
 import { apiKey, generateEncryptionKey, generateJwtSecret } from "./keys.ts";
 import { clusterAt, ensurePostgresToolchain, initCluster, startCluster, stopCluster } from "./postgres.ts";
-import { runningPid, type Service, startService, stopService, waitForHttp } from "./processes.ts";
+import { nodeFlags, runningPid, type Service, startService, stopService, waitForHttp } from "./processes.ts";
 
 export interface Ports {
   db: number;
@@ -127,7 +127,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
     if (options.worker) {
       const worker = startService("worker", process.execPath, [
-        "--disable-warning=ExperimentalWarning",
+        ...nodeFlags,
         join(root, "worker/src/main.ts"),
       ], {
         ...common,

@@ -111,12 +111,12 @@ comment on function private.check_placeholders(text, text, uuid, text) is
 
 -- The params of actions and reactions in one relation (their ids are unique across both).
 create view private.node_params as
-select action_id as node_id, name, type, required, default_value, validation_regex, options, display_order
+select id, action_id as node_id, name, type, required, default_value, validation_regex, options, display_order
 from public.service_action_params
 union all
-select reaction_id, name, type, required, default_value, validation_regex, options, display_order
+select id, reaction_id, name, type, required, default_value, validation_regex, options, display_order
 from public.service_reaction_params;
-comment on view private.node_params is 'Params of every action and reaction, keyed by node_id (the action or reaction id).';
+comment on view private.node_params is 'Params of every action and reaction: id is the param, node_id its action or reaction.';
 grant select on private.node_params to authenticated, service_role;
 
 -- Checks a params object against the catalogue params of one action or reaction.

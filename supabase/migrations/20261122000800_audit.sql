@@ -70,9 +70,7 @@ begin
     return null;
   end if;
   if tg_table_name in ('area_action_param_values', 'area_reaction_param_values') then
-    secret_value := coalesce((select p.type = 'secret' from public.service_action_params p
-                              where p.id = (row_data ->> 'param_id')::uuid), false)
-                 or coalesce((select p.type = 'secret' from public.service_reaction_params p
+    secret_value := coalesce((select p.type = 'secret' from private.node_params p
                               where p.id = (row_data ->> 'param_id')::uuid), false);
   end if;
 

@@ -5,13 +5,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { test } from "node:test";
-import { run, waitForHttp } from "../../scripts/lib/processes.ts";
+import { nodeFlags, run, waitForHttp } from "../../scripts/lib/processes.ts";
 import { freePort } from "../../scripts/lib/stack.ts";
 
 const main = join(import.meta.dirname, "..", "src", "main.ts");
 
 function startWorker(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--disable-warning=ExperimentalWarning", main], {
+  return spawn(process.execPath, [...nodeFlags, main], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -66,21 +66,21 @@ test("readyz is 503 while the database is unreachable, healthz stays 200", async
 });
 
 test("a missing DATABASE_URL or key, or a bad port, stops the worker with a message naming the setting", async () => {
-  const noUrl = await run(process.execPath, ["--disable-warning=ExperimentalWarning", main], {
+  const noUrl = await run(process.execPath, [...nodeFlags, main], {
     env: { PATH: process.env.PATH },
     allowFailure: true,
   });
   assert.notEqual(noUrl.code, 0);
   assert.match(noUrl.stderr, /DATABASE_URL is required/);
 
-  const badPort = await run(process.execPath, ["--disable-warning=ExperimentalWarning", main], {
+  const badPort = await run(process.execPath, [...nodeFlags, main], {
     env: { PATH: process.env.PATH, DATABASE_URL: process.env.DATABASE_URL, AREA_WORKER_PORT: "http" },
     allowFailure: true,
   });
   assert.notEqual(badPort.code, 0);
   assert.match(badPort.stderr, /AREA_WORKER_PORT must be a TCP port/);
 
-  const noKey = await run(process.execPath, ["--disable-warning=ExperimentalWarning", main], {
+  const noKey = await run(process.execPath, [...nodeFlags, main], {
     env: { PATH: process.env.PATH, DATABASE_URL: process.env.DATABASE_URL },
     allowFailure: true,
   });

@@ -11,7 +11,7 @@ export function createApp(basePath: string) {
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    log("info", "request", {
+    log.info("request", {
       requestId: c.get("requestId"),
       method: c.req.method,
       path: c.req.path,

@@ -24,6 +24,6 @@ export function errorBody(code: string, message: string, details?: unknown) {
 export function handleError(error: Error, c: Context): Response {
   if (error instanceof ApiError) return c.json(errorBody(error.code, error.message, error.details), error.status);
   const requestId = c.res.headers.get("x-request-id") ?? c.req.header("x-request-id");
-  log("error", "unhandled error", { requestId, path: c.req.path, error: error.stack ?? String(error) });
+  log.error("unhandled error", { requestId, path: c.req.path, error: error.stack ?? String(error) });
   return c.json(errorBody("internal", "Internal error", { requestId }), 500);
 }

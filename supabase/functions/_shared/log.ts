@@ -1,8 +1,4 @@
-// Structured logs: one JSON object per line.
-export function log(
-  level: "debug" | "info" | "warn" | "error",
-  msg: string,
-  fields: Record<string, unknown> = {},
-): void {
-  console.log(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields }));
-}
+// The functions log through the same structured logger as the worker (packages/nodes).
+import { createLogger } from "../../../packages/nodes/src/log.ts";
+
+export const log = createLogger({ component: "functions" });
