@@ -148,8 +148,23 @@ create trigger fill_owner before insert or update of area_action_id on public.ar
 create trigger fill_owner before insert or update of area_reaction_id on public.area_reaction_param_values
   for each row execute function private.fill_param_value_owner();
 
+-- The worker bumps the run counters after executions: that is activity, not a change of the
+-- AREA, so it neither touches updated_at nor re-validates nor audits (see the triggers).
+create function private.only_counters_changed(old_row jsonb, new_row jsonb) returns boolean
+language sql immutable
+set search_path = ''
+as $$
+  select old_row - array['last_triggered_at', 'triggered_count', 'updated_at']
+       = new_row - array['last_triggered_at', 'triggered_count', 'updated_at']
+$$;
+comment on function private.only_counters_changed(jsonb, jsonb) is
+  'True when an update of an areas row changed only its run counters (last_triggered_at, triggered_count).';
+-- Trigger WHEN clauses run as the writer.
+grant execute on function private.only_counters_changed(jsonb, jsonb) to authenticated, service_role;
+
 create trigger touch_updated_at before update on public.areas
-  for each row execute function private.touch_updated_at();
+  for each row when (not private.only_counters_changed(to_jsonb(old), to_jsonb(new)))
+  execute function private.touch_updated_at();
 create trigger touch_updated_at before update on public.area_actions
   for each row execute function private.touch_updated_at();
 create trigger touch_updated_at before update on public.area_reactions

@@ -6,6 +6,9 @@ create table public.hook_jobs (
   id uuid primary key default gen_random_uuid(),
   area_id uuid not null unique references public.areas (id) on delete cascade,
   area_action_id uuid not null unique references public.area_actions (id) on delete cascade,
+  -- Copied from the AREA's action: a provider registration must be removable after the AREA is gone.
+  service_action_id uuid not null references public.service_actions (id),
+  user_service_id uuid references public.user_services (id) on delete set null,
   type public.hook_type not null,
   status public.hook_status not null default 'paused',
   polling_interval_seconds integer check (polling_interval_seconds > 0),
@@ -28,6 +31,8 @@ comment on table public.hook_jobs is
 comment on column public.hook_jobs.id is 'Primary key; also the last segment of the webhook URL.';
 comment on column public.hook_jobs.area_id is 'The AREA.';
 comment on column public.hook_jobs.area_action_id is 'The AREA''s action.';
+comment on column public.hook_jobs.service_action_id is 'The action watched (a copy of the AREA action''s, kept for unregistering after deletion).';
+comment on column public.hook_jobs.user_service_id is 'The connection the action watches through, if its service needs one (a copy of the AREA action''s).';
 comment on column public.hook_jobs.type is 'webhook when the action supports it, else polling.';
 comment on column public.hook_jobs.status is 'active while the AREA is enabled; paused when disabled; error after repeated failures.';
 comment on column public.hook_jobs.polling_interval_seconds is 'Polling period: the larger of the requested interval and the action''s minimum.';
@@ -41,6 +46,8 @@ comment on column public.hook_jobs.last_error is 'The last failure, readable by 
 comment on column public.hook_jobs.created_at is 'When the hook job was created.';
 comment on column public.hook_jobs.updated_at is 'When it last changed.';
 
+create index hook_jobs_service_action on public.hook_jobs (service_action_id);
+create index hook_jobs_user_service on public.hook_jobs (user_service_id);
 create index hook_jobs_due on public.hook_jobs (next_run_at) where status = 'active' and type = 'polling';
 create trigger touch_updated_at before update on public.hook_jobs
   for each row execute function private.touch_updated_at();

@@ -390,21 +390,45 @@ grant execute on function public.area_definition(uuid) to authenticated, service
 
 -- Provider registration of a webhook (hook.subscribe / hook.unsubscribe). Records the request
 -- on the hook job; the execution engine's migration adds the queue job that carries it out.
+-- Provider registration of a webhook runs in the worker (hook.subscribe / hook.unsubscribe jobs).
+create function private.enqueue_hook_registration(hook_job_id uuid, operation text) returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  snapshot jsonb;
+begin
+  if operation not in ('subscribe', 'unsubscribe') then
+    raise exception 'operation must be subscribe or unsubscribe, got %', operation using errcode = '22023';
+  end if;
+  -- An unsubscribe may run after the hook job and its AREA are gone: it carries what it needs.
+  select jsonb_build_object('hookJobId', h.id, 'subscriptionId', h.provider_subscription_id,
+                            'service', s.key, 'action', sa.key, 'connectionId', h.user_service_id)
+  into snapshot
+  from public.hook_jobs h
+  join public.service_actions sa on sa.id = h.service_action_id
+  join public.services s on s.id = sa.service_id
+  where h.id = hook_job_id;
+  perform private.enqueue('hook.' || operation, coalesce(snapshot, jsonb_build_object('hookJobId', hook_job_id)),
+                          jsonb_build_object('group', jsonb_build_object('id', hook_job_id)));
+end
+$$;
+comment on function private.enqueue_hook_registration(uuid, text) is
+  'Enqueues the hook.subscribe/hook.unsubscribe job that registers a webhook at its provider (or removes it).';
+
 create function private.request_hook_registration(hook_job_id uuid, operation text) returns void
 language plpgsql
 set search_path = ''
 as $$
 begin
-  if operation not in ('subscribe', 'unsubscribe') then
-    raise exception 'operation must be subscribe or unsubscribe, got %', operation using errcode = '22023';
-  end if;
   update public.hook_jobs
   set subscription_state = case operation when 'subscribe' then 'subscribe_requested' else 'unsubscribe_requested' end::public.hook_subscription_state
   where id = hook_job_id;
+  perform private.enqueue_hook_registration(hook_job_id, operation);
 end
 $$;
 comment on function private.request_hook_registration(uuid, text) is
-  'Call site for provider registration of a webhook: marks the hook job subscribe_requested/unsubscribe_requested.';
+  'Marks the hook job subscribe_requested/unsubscribe_requested and enqueues the job that does it at the provider.';
 
 -- Brings an AREA's hook job in step with the AREA: created when it has an action, active while
 -- enabled, paused while disabled; recreated when the action changes kind.
@@ -418,8 +442,10 @@ declare
   hook public.hook_jobs;
   desired_type public.hook_type;
   desired_interval integer;
+  was_active boolean;
 begin
-  select a.enabled, aa.id as area_action_id, aa.polling_interval_seconds, sa.webhook_supported,
+  select a.enabled, aa.id as area_action_id, aa.service_action_id, aa.user_service_id,
+         aa.polling_interval_seconds, sa.webhook_supported,
          sa.requires_registration, sa.min_polling_interval_seconds, sa.default_polling_interval_seconds,
          s.key as service_key,
          (select (v.value #>> '{}')::numeric::integer
@@ -444,16 +470,19 @@ begin
     target.min_polling_interval_seconds) end;
 
   select * into hook from public.hook_jobs h where h.area_id = sync_hook_job.area_id;
-  if found and (hook.area_action_id <> target.area_action_id or hook.type <> desired_type) then
+  if found and (hook.area_action_id <> target.area_action_id or hook.service_action_id <> target.service_action_id
+                or hook.type <> desired_type) then
     delete from public.hook_jobs where id = hook.id;
     hook := null;
   end if;
 
+  was_active := coalesce(hook.status = 'active', false);
   if hook.id is null then
     hook.id := gen_random_uuid();
-    insert into public.hook_jobs (id, area_id, area_action_id, type, status, polling_interval_seconds, next_run_at,
-                                  webhook_endpoint, subscription_state)
-    values (hook.id, sync_hook_job.area_id, target.area_action_id, desired_type,
+    insert into public.hook_jobs (id, area_id, area_action_id, service_action_id, user_service_id, type, status,
+                                  polling_interval_seconds, next_run_at, webhook_endpoint, subscription_state)
+    values (hook.id, sync_hook_job.area_id, target.area_action_id, target.service_action_id, target.user_service_id,
+            desired_type,
             case when target.enabled then 'active' else 'paused' end::public.hook_status,
             desired_interval,
             case when target.enabled and desired_type = 'polling' then now() end,
@@ -473,12 +502,20 @@ begin
         when not target.enabled or desired_type = 'webhook' then null
         when h.status = 'active' and h.next_run_at is not null then h.next_run_at
         else now() end,
-      error_count = case when target.enabled and h.status <> 'active' then 0 else h.error_count end
+      error_count = case when target.enabled and h.status <> 'active' then 0 else h.error_count end,
+      user_service_id = target.user_service_id
     where h.id = hook.id
-      and (h.status, h.polling_interval_seconds, h.next_run_at is null)
+      and (h.status, h.polling_interval_seconds, h.next_run_at is null, h.user_service_id)
         is distinct from (case when target.enabled then 'active' else 'paused' end::public.hook_status,
-                          desired_interval, not target.enabled or desired_type = 'webhook');
+                          desired_interval, not target.enabled or desired_type = 'webhook', target.user_service_id);
     select * into hook from public.hook_jobs h where h.area_id = sync_hook_job.area_id;
+  end if;
+
+  -- Polling starts at once (the baseline poll) rather than at the next scheduler tick; after a
+  -- pause the cursor is dropped, so the first poll sets a new baseline and old items never fire.
+  if hook.type = 'polling' and hook.status = 'active' and not was_active then
+    delete from public.hook_states s where s.hook_job_id = hook.id and s.state_key = 'cursor';
+    perform private.schedule_polls(only_hooks => array[hook.id]);
   end if;
 
   if target.requires_registration then
@@ -501,7 +538,7 @@ set search_path = ''
 as $$
 begin
   if old.subscription_state in ('subscribed', 'subscribe_requested') then
-    perform private.request_hook_registration(old.id, 'unsubscribe');
+    perform private.enqueue_hook_registration(old.id, 'unsubscribe');
   end if;
   return old;
 end
@@ -531,6 +568,8 @@ begin
   end if;
   perform private.validate_area(public.area_definition(area.id) - 'id', area.user_id, area.enabled);
   perform private.sync_hook_job(area.id);
+  -- Workers cache AREA definitions; this tells them (at commit) to drop this one.
+  perform pg_notify('area_changed', area.id::text);
   perform set_config('area.checked', coalesce(current_setting('area.checked', true), '') || marker, true);
 end
 $$;
@@ -560,6 +599,9 @@ declare
     case when tg_op <> 'INSERT' then to_jsonb(old) end], null);
   affected uuid[];
 begin
+  if tg_table_name = 'areas' and tg_op = 'UPDATE' and private.only_counters_changed(to_jsonb(old), to_jsonb(new)) then
+    return null;
+  end if;
   affected := case tg_table_name
     when 'areas' then array(select (r ->> 'id')::uuid from unnest(rows) r)
     when 'area_actions' then array(select (r ->> 'area_id')::uuid from unnest(rows) r)
@@ -599,7 +641,7 @@ create trigger bump_write_seq after insert or update or delete on public.area_ac
 create trigger bump_write_seq after insert or update or delete on public.area_reaction_param_values
   for each statement execute function private.bump_area_write_seq();
 
--- A connection that is deleted or revoked pauses the enabled AREAs using it, with a reason.
+-- A connection that is deleted, revoked or refused by its provider pauses the enabled AREAs using it, with a reason.
 create function private.pause_areas_of_connection() returns trigger
 language plpgsql
 security definer
@@ -607,7 +649,9 @@ set search_path = ''
 as $$
 declare
   reason text := case when tg_op = 'DELETE' then 'its connection was deleted'
-                      else 'its connection was revoked: reconnect the account, then enable the AREA' end;
+                      else format('its connection was %s%s: reconnect the account, then enable the AREA',
+                                  case new.status when 'revoked' then 'revoked' else 'refused by the provider' end,
+                                  coalesce(' (' || new.last_error || ')', '')) end;
 begin
   update public.areas a set enabled = false, paused_reason = reason
   where a.enabled
@@ -616,11 +660,11 @@ begin
   return case when tg_op = 'DELETE' then old else new end;
 end
 $$;
-comment on function private.pause_areas_of_connection() is 'Trigger: disables the AREAs of a deleted or revoked connection, with paused_reason.';
+comment on function private.pause_areas_of_connection() is 'Trigger: disables the AREAs of a deleted, revoked or needs_reconnect connection, with paused_reason.';
 create trigger pause_areas_on_delete before delete on public.user_services
   for each row execute function private.pause_areas_of_connection();
 create trigger pause_areas_on_revoke after update of status on public.user_services
-  for each row when (new.status = 'revoked' and old.status <> 'revoked')
+  for each row when (new.status <> 'active' and old.status = 'active')
   execute function private.pause_areas_of_connection();
 
 -- create_area() and friends run as the caller and use the validator: RLS then limits it to

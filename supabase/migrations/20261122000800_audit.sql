@@ -52,6 +52,9 @@ declare
   diff jsonb;
   claims_role text := auth.jwt() ->> 'role';
 begin
+  if tg_table_name = 'areas' and tg_op = 'UPDATE' and private.only_counters_changed(old_row, new_row) then
+    return null;
+  end if;
   owner := case tg_table_name
     when 'areas' then (row_data ->> 'user_id')::uuid
     when 'user_services' then (row_data ->> 'user_id')::uuid

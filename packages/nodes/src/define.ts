@@ -1,6 +1,7 @@
 // How a service declares itself. Everything else (catalogue rows, JSON Schemas, about.json,
 // validation, docs) is derived from these declarations: see catalogue.ts.
 import { z } from "zod";
+import type { Logger } from "./log.ts";
 
 export type AuthKind = "none" | "oauth2" | "api_key";
 
@@ -16,12 +17,104 @@ export interface ActionDefinition {
   outputs: Fields;
   /** An example output, used for test runs and docs. */
   sample: Record<string, unknown>;
-  /** How the trigger is detected. A webhook action may also need provider registration. */
+  /** How the trigger is detected: by polling, by webhook, or both (webhook is then preferred). */
   trigger: {
-    /** `intervalParam` names a param whose value is the polling interval (a timer's period). */
-    polling?: { minIntervalSeconds: number; defaultIntervalSeconds: number; intervalParam?: string };
-    webhook?: { requiresRegistration: boolean };
+    polling?: PollingTrigger;
+    webhook?: WebhookTrigger;
   };
+}
+
+/** What every node gets from the runtime (the worker). */
+export interface NodeContext {
+  /**
+   * fetch with the platform's egress rules (no private addresses unless allowed), a timeout,
+   * a redirect limit, short retries of transient failures, and classification: a response that
+   * is not ok throws RetryableError (network, 408, 425, 429, 5xx, honouring Retry-After),
+   * AuthError (401 on a service that authenticates) or PermanentError (other 4xx).
+   */
+  fetch(input: string | URL, init?: RequestInit): Promise<Response>;
+  /** The decrypted credentials of the connection, or null for services without auth. */
+  credentials: Record<string, unknown> | null;
+  log: Logger;
+  /** Aborted when the job times out or the worker shuts down. */
+  signal: AbortSignal;
+  /** Operator configuration (provider base URLs, …) from the worker's environment. */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** One detected occurrence of a trigger. `dedupeKey` is unique per hook (a delivery or item id). */
+export interface TriggerEvent {
+  dedupeKey: string;
+  /** The action's outputs for this event. */
+  outputs: Record<string, unknown>;
+}
+
+export interface PollContext extends NodeContext {
+  hookJobId: string;
+  /** The instant this poll was scheduled for (a timer fires "at" it, not when the worker got to it). */
+  scheduledAt: Date;
+}
+
+export interface PollResult {
+  events: TriggerEvent[];
+  /** The new cursor, stored only after the events are; null or absent keeps the old one. */
+  cursor?: unknown;
+}
+
+export interface PollingTrigger {
+  minIntervalSeconds: number;
+  defaultIntervalSeconds: number;
+  /** Names a param whose value is the polling interval (a timer's period). */
+  intervalParam?: string;
+  /**
+   * Returns what happened since `cursor` (undefined on the first poll after enabling: that poll
+   * only sets the baseline, its events are dropped by the engine).
+   */
+  poll(ctx: PollContext, params: Record<string, unknown>, cursor: unknown): Promise<PollResult>;
+}
+
+/** An incoming webhook request, as both the webhooks function and tests build it. */
+export interface WebhookRequest {
+  method: string;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  rawBody: Uint8Array;
+  /** The body parsed as JSON when it is JSON, else the text. */
+  body: unknown;
+  receivedAt: Date;
+}
+
+/** A response the webhooks function sends instead of storing an event (a provider's URL check). */
+export interface WebhookReply {
+  status: number;
+  body: string;
+  contentType?: string;
+}
+
+export interface WebhookTrigger {
+  /** The provider must be told about the endpoint (subscribe/unsubscribe jobs run then). */
+  requiresRegistration: boolean;
+  /** True when the request is authentic for this hook's secret (signature, timestamp window). */
+  verify(request: WebhookRequest, secret: string): Promise<boolean>;
+  /** A verified request that is a handshake gets this reply and creates no event. */
+  handshake?(request: WebhookRequest): WebhookReply | null;
+  /** The events a verified request carries (usually one). */
+  events(request: WebhookRequest, params: Record<string, unknown>): TriggerEvent[];
+  subscribe?(ctx: NodeContext, registration: WebhookRegistration): Promise<{ subscriptionId: string }>;
+  unsubscribe?(ctx: NodeContext, registration: WebhookRegistration & { subscriptionId: string }): Promise<void>;
+}
+
+export interface WebhookRegistration {
+  params: Record<string, unknown>;
+  /** The public URL the provider must call. */
+  endpoint: string;
+  secret: string;
+}
+
+export interface ReactionContext extends NodeContext {
+  /** Stable per (event, reaction): send it to providers that deduplicate (Idempotency-Key). */
+  idempotencyKey: string;
 }
 
 export interface ReactionDefinition {
@@ -29,6 +122,8 @@ export interface ReactionDefinition {
   name: string;
   description: string;
   params: Fields;
+  /** Does the work; the returned object is recorded as the reaction's output. */
+  run(ctx: ReactionContext, params: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
 export interface ServiceDefinition {

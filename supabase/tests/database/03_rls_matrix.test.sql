@@ -183,7 +183,7 @@ insert into matrix values
 
   ('hook_jobs', 'select', $$select * from public.hook_jobs$$,
     'denied', 'rows:1', 'rows:1', 'rows:2', 'rows:2'),
-  ('hook_jobs', 'insert', $$insert into public.hook_jobs (area_id, area_action_id, type, polling_interval_seconds) select area_id, area_action_id, 'polling', 60 from public.hook_jobs$$,
+  ('hook_jobs', 'insert', $$insert into public.hook_jobs (area_id, area_action_id, service_action_id, type, polling_interval_seconds) select area_id, area_action_id, service_action_id, 'polling', 60 from public.hook_jobs$$,
     'denied', 'denied', 'denied', 'denied', 'error:23505'),
   ('hook_jobs', 'update', $$update public.hook_jobs set error_count = error_count$$,
     'denied', 'denied', 'denied', 'denied', 'rows:2'),

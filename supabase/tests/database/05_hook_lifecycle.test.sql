@@ -3,7 +3,7 @@
 -- (subscribe on enable, unsubscribe on disable and on delete) for webhooks that need it.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(19);
+select plan(23);
 \ir fixtures.psql
 
 set local role authenticated;
@@ -27,8 +27,16 @@ select is((select polling_interval_seconds from public.hook_jobs where area_id =
 select public.set_area_enabled((select polled from made), true) is not null as enabled;
 select is((select status::text from public.hook_jobs where area_id = (select polled from made)), 'active',
   'enabling activates the hook job');
-select is((select next_run_at from public.hook_jobs where area_id = (select polled from made)), now(),
-  'an activated polling hook is due at once (its first poll sets the baseline)');
+reset role;
+select is((select min(start_after) from pgboss.job j join public.hook_jobs h on h.id = (j.data ->> 'hookJobId')::uuid
+           where j.name = 'hook.poll' and h.area_id = (select polled from made)), now(),
+  'enabling enqueues the first poll (the baseline) at once');
+select is((select count(*)::integer from pgboss.job j join public.hook_jobs h on h.id = (j.data ->> 'hookJobId')::uuid
+           where j.name = 'hook.poll' and h.area_id = (select polled from made)), 14,
+  'and the following polls of the scheduler window, every 5 s up to 70 s ahead');
+select is((select next_run_at from public.hook_jobs where area_id = (select polled from made)), now() + interval '70 seconds',
+  'next_run_at moves past the scheduled window');
+set local role authenticated;
 
 select public.set_area_enabled((select polled from made), false) is not null as disabled;
 select is((select status::text from public.hook_jobs where area_id = (select polled from made)), 'paused',
@@ -50,8 +58,11 @@ select is((select name from public.areas where id = (select polled from made)), 
 
 -- Registration at the provider.
 select is((select subscription_state::text from public.hook_jobs where area_id = (select registered from made)),
-  'subscribe_requested', 'enabling a webhook that needs registration requests hook.subscribe');
+  'subscribe_requested', 'enabling a webhook that needs registration marks it subscribe_requested');
 reset role;
+select is((select count(*)::integer from pgboss.job j join public.hook_jobs h on h.id = (j.data ->> 'hookJobId')::uuid
+           where j.name = 'hook.subscribe' and h.area_id = (select registered from made)), 1,
+  'and enqueues one hook.subscribe job');
 update public.hook_jobs set subscription_state = 'subscribed', provider_subscription_id = 'sub-1'
 where area_id = (select registered from made);
 set local role authenticated;
@@ -64,17 +75,23 @@ select is((select subscription_state::text from public.hook_jobs where area_id =
 
 -- Deleting the AREA removes its hook job and, for a registered webhook, requests unsubscription.
 reset role;
-create temporary table registration_calls (hook_job_id uuid, operation text) on commit drop;
--- Until the engine's queue lands, the call site itself is what can be observed: record its calls.
-create or replace function private.request_hook_registration(hook_job_id uuid, operation text) returns void
-language sql security definer as $$ insert into pg_temp.registration_calls values (hook_job_id, operation) $$;
+create temporary table registered_hook on commit drop as
+select id from public.hook_jobs where area_id = (select registered from made);
+update public.hook_jobs set subscription_state = 'subscribed', provider_subscription_id = 'sub-2'
+where area_id = (select registered from made);
 set local role authenticated;
 delete from public.areas where id = (select registered from made);
 select is((select count(*)::integer from public.hook_jobs where area_id = (select registered from made)), 0,
   'deleting the AREA deletes its hook job');
 reset role;
-select is((select operation from registration_calls), 'unsubscribe',
-  'deleting a registered webhook''s AREA calls request_hook_registration(…, ''unsubscribe'')');
+select is((select j.data - 'hookJobId' from pgboss.job j
+           where j.name = 'hook.unsubscribe' and (j.data ->> 'hookJobId')::uuid = (select id from registered_hook)
+           order by j.created_on desc, (j.data ->> 'subscriptionId') desc limit 1),
+  '{"action": "changed", "service": "vault", "connectionId": "e0000000-0000-4000-8000-0000000000ea", "subscriptionId": "sub-2"}'::jsonb,
+  'deleting a registered webhook''s AREA enqueues hook.unsubscribe with what the provider needs');
+select is((select count(*)::integer from pgboss.job j
+           where j.name = 'hook.unsubscribe' and (j.data ->> 'hookJobId')::uuid = (select id from registered_hook)), 2,
+  'one hook.unsubscribe job per request (the disable earlier, the delete now)');
 
 select is((select count(*)::integer from public.hook_jobs h join public.areas a on a.id = h.area_id),
   (select count(*)::integer from public.hook_jobs), 'no hook job outlives its AREA');

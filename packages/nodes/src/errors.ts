@@ -1,0 +1,31 @@
+// How a node says why it failed. The worker maps these to job outcomes:
+// retryable → pg-boss retry (or a reschedule at Retry-After), permanent → no retry,
+// auth → no retry, the connection is marked needs_reconnect and its AREAs are paused.
+
+/** A transient failure (network, 5xx, 429): try again later. */
+export class RetryableError extends Error {
+  override name = "RetryableError";
+  /** When the provider said when to come back (429/503 Retry-After), in seconds. */
+  readonly retryAfterSeconds: number | undefined;
+  readonly status: number | undefined;
+  constructor(message: string, options: { retryAfterSeconds?: number; status?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.status = options.status;
+  }
+}
+
+/** A failure that retrying cannot fix (bad params, a 4xx, a refused address). */
+export class PermanentError extends Error {
+  override name = "PermanentError";
+  readonly status: number | undefined;
+  constructor(message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.status = options.status;
+  }
+}
+
+/** The connection's credentials were rejected or revoked: the user must reconnect. */
+export class AuthError extends PermanentError {
+  override name = "AuthError";
+}
