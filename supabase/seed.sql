@@ -13,7 +13,7 @@ select public.sync_catalogue($catalogue$
         {
           "key": "received",
           "name": "Webhook received",
-          "description": "An HTTP POST signed with the AREA's secret (header X-Area-Signature: sha256=<hex HMAC-SHA256>) arrives.",
+          "description": "An HTTP POST signed with the AREA's secret (header X-Area-Signature: sha256=<hex HMAC-SHA256 of the raw body>) arrives. Senders that retry should send a stable X-Area-Delivery id: a repeated id is stored once.",
           "polling_supported": false,
           "webhook_supported": true,
           "requires_registration": false,
@@ -40,7 +40,7 @@ select public.sync_catalogue($catalogue$
                 "additionalProperties": {
                   "type": "string"
                 },
-                "description": "Request headers, lower-cased names"
+                "description": "Request headers, lower-cased names, without credentials, hop-by-hop and proxy headers"
               },
               "query": {
                 "type": "object",
@@ -87,7 +87,7 @@ select public.sync_catalogue($catalogue$
             {
               "name": "headers",
               "type": "json",
-              "description": "Request headers, lower-cased names",
+              "description": "Request headers, lower-cased names, without credentials, hop-by-hop and proxy headers",
               "display_order": 1
             },
             {
@@ -262,7 +262,7 @@ select public.sync_catalogue($catalogue$
                 "type": "integer",
                 "minimum": -9007199254740991,
                 "maximum": 9007199254740991,
-                "description": "How many times this AREA's timer has fired, this time included"
+                "description": "How many times the timer has fired since the AREA was last enabled, this time included"
               }
             },
             "required": [
@@ -297,7 +297,102 @@ select public.sync_catalogue($catalogue$
             {
               "name": "count",
               "type": "number",
-              "description": "How many times this AREA's timer has fired, this time included",
+              "description": "How many times the timer has fired since the AREA was last enabled, this time included",
+              "display_order": 1
+            }
+          ]
+        },
+        {
+          "key": "cron",
+          "name": "On a cron schedule",
+          "description": "Fires on a cron schedule (5 fields, or 6 with seconds first) read in a time zone. The schedule is checked every minute and fires at most once per check: after downtime only the latest missed occurrence fires, and a schedule finer than a minute fires once a minute.",
+          "polling_supported": true,
+          "webhook_supported": false,
+          "requires_registration": false,
+          "min_polling_interval_seconds": 60,
+          "default_polling_interval_seconds": 60,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "expression": {
+                "type": "string",
+                "description": "Cron expression: minute hour day month weekday, or with seconds first",
+                "placeholder": "0 9 * * 1-5"
+              },
+              "timezone": {
+                "default": "UTC",
+                "description": "IANA time zone the expression is read in",
+                "placeholder": "Europe/Paris",
+                "type": "string"
+              }
+            },
+            "required": [
+              "expression"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "fired_at": {
+                "type": "string",
+                "format": "date-time",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z))$",
+                "description": "The scheduled occurrence that fired (UTC)"
+              },
+              "count": {
+                "type": "integer",
+                "minimum": -9007199254740991,
+                "maximum": 9007199254740991,
+                "description": "How many times the schedule has fired since the AREA was last enabled, this time included"
+              }
+            },
+            "required": [
+              "fired_at",
+              "count"
+            ]
+          },
+          "sample": {
+            "fired_at": "2026-01-05T08:00:00.000Z",
+            "count": 1
+          },
+          "params": [
+            {
+              "name": "expression",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "0 9 * * 1-5",
+              "validation_regex": null,
+              "options": null,
+              "description": "Cron expression: minute hour day month weekday, or with seconds first",
+              "display_order": 0
+            },
+            {
+              "name": "timezone",
+              "type": "string",
+              "required": false,
+              "default_value": "UTC",
+              "placeholder": "Europe/Paris",
+              "validation_regex": null,
+              "options": null,
+              "description": "IANA time zone the expression is read in",
+              "display_order": 1
+            }
+          ],
+          "outputs": [
+            {
+              "name": "fired_at",
+              "type": "date",
+              "description": "The scheduled occurrence that fired (UTC)",
+              "display_order": 0
+            },
+            {
+              "name": "count",
+              "type": "number",
+              "description": "How many times the schedule has fired since the AREA was last enabled, this time included",
               "display_order": 1
             }
           ]

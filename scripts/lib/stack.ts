@@ -136,6 +136,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           DATABASE_URL: env.DATABASE_URL,
           AREA_ENCRYPTION_KEY: env.AREA_ENCRYPTION_KEY,
           AREA_WORKER_PORT: String(options.ports.worker),
+          // Webhook URLs given to providers; a deployment sets its public SUPABASE_URL instead.
+          AREA_PUBLIC_URL: process.env.AREA_PUBLIC_URL ?? env.SUPABASE_URL,
         },
       });
       started.push(worker);

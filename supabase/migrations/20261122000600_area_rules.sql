@@ -388,8 +388,6 @@ comment on function public.area_definition(uuid) is
   'The AREA in the definition shape of POST /api/areas (service and action keys, params by name, reactions in order). RLS applies: null for an AREA the caller cannot see.';
 grant execute on function public.area_definition(uuid) to authenticated, service_role;
 
--- Provider registration of a webhook (hook.subscribe / hook.unsubscribe). Records the request
--- on the hook job; the execution engine's migration adds the queue job that carries it out.
 -- Provider registration of a webhook runs in the worker (hook.subscribe / hook.unsubscribe jobs).
 create function private.enqueue_hook_registration(hook_job_id uuid, operation text) returns void
 language plpgsql

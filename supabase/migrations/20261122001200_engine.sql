@@ -153,6 +153,67 @@ $$;
 comment on function private.record_poll(uuid, jsonb, jsonb) is
   'Stores a poll''s events [{dedupeKey, outputs}] through ingest_event and then its cursor; the first poll after enabling only stores the cursor (baseline).';
 
+-- What the worker writes while executing an event, one call per step: reaction rows as they
+-- finish (so a retry knows which already succeeded), then the action row with the outcome, the
+-- event marked processed and the AREA's counters bumped. Rows are keyed by idempotency key:
+-- a retry updates its row (attempt n) instead of adding one.
+create function private.record_execution(hook_log_id uuid, attempt integer, reactions jsonb,
+                                         outcome public.execution_status default null, error_text text default null,
+                                         started_at timestamptz default null, settled boolean default true)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  event record;
+begin
+  select l.id, l.area_id, l.received_at, aa.id as area_action_id into event
+  from public.hook_logs l join public.area_actions aa on aa.area_id = l.area_id
+  where l.id = record_execution.hook_log_id;
+  if not found then
+    return; -- the AREA was deleted meanwhile: its history went with it
+  end if;
+  insert into public.execution_logs as e (area_id, area_action_id, area_reaction_id, hook_log_id, status, attempt,
+                                          idempotency_key, request_payload, response_payload, error_text,
+                                          started_at, finished_at)
+  select event.area_id, event.area_action_id, r.area_reaction_id, event.id, r.status, record_execution.attempt,
+         event.id || ':' || r.area_reaction_id, r.request_payload, r.response_payload, r.error_text,
+         r.started_at, r.finished_at
+  from jsonb_to_recordset(reactions) as r(area_reaction_id uuid, status public.execution_status,
+                                          request_payload jsonb, response_payload jsonb, error_text text,
+                                          started_at timestamptz, finished_at timestamptz)
+  where exists (select from public.area_reactions ar where ar.id = r.area_reaction_id)
+  on conflict (idempotency_key) do update
+    set status = excluded.status, attempt = excluded.attempt, request_payload = excluded.request_payload,
+        response_payload = excluded.response_payload, error_text = excluded.error_text,
+        started_at = excluded.started_at, finished_at = excluded.finished_at;
+  if outcome is null then
+    return;
+  end if;
+  insert into public.execution_logs as e (area_id, area_action_id, hook_log_id, status, attempt, idempotency_key,
+                                          request_payload, error_text, started_at, finished_at)
+  select event.area_id, event.area_action_id, event.id, outcome, record_execution.attempt, event.id::text,
+         l.event_payload, record_execution.error_text, coalesce(record_execution.started_at, now()),
+         greatest(now(), coalesce(record_execution.started_at, now()))
+  from public.hook_logs l where l.id = event.id
+  on conflict (idempotency_key) do update
+    set status = excluded.status, attempt = excluded.attempt, error_text = excluded.error_text,
+        started_at = excluded.started_at, finished_at = excluded.finished_at;
+  -- An attempt that will be retried leaves the event unprocessed: it is still owed an execution.
+  if settled then
+    update public.hook_logs l set processed = true, processed_at = now() where l.id = event.id and not l.processed;
+  end if;
+  if outcome in ('success', 'partial_success', 'failed') and record_execution.attempt = 1 then
+    update public.areas a set triggered_count = a.triggered_count + 1,
+                              last_triggered_at = greatest(a.last_triggered_at, event.received_at)
+    where a.id = event.area_id;
+  end if;
+end
+$$;
+comment on function private.record_execution(uuid, integer, jsonb, public.execution_status, text, timestamptz, boolean) is
+  'Worker bookkeeping for one event: upserts reaction rows [{area_reaction_id, status, request_payload, response_payload, error_text, started_at, finished_at}]; with an outcome, also the action row and the AREA counters, and when settled (no retry follows) marks the event processed.';
+
 -- Enqueues a hook.poll job for every due slot of every active polling hook up to now() + horizon,
 -- in one statement, and moves next_run_at past the window. A hook that missed more than one
 -- interval (the scheduler was down) restarts from now instead of firing every missed slot.
@@ -200,9 +261,11 @@ select cron.schedule('area-schedule-polls', '* * * * *', 'select private.schedul
 
 revoke all on function private.enqueue_jobs(text, jsonb), private.enqueue(text, jsonb, jsonb),
   private.ingest_event(uuid, text, jsonb), private.record_poll(uuid, jsonb, jsonb),
+  private.record_execution(uuid, integer, jsonb, public.execution_status, text, timestamptz, boolean),
   private.schedule_polls(interval, uuid[]) from public, anon, authenticated;
 grant execute on function private.enqueue_jobs(text, jsonb), private.enqueue(text, jsonb, jsonb),
   private.ingest_event(uuid, text, jsonb), private.record_poll(uuid, jsonb, jsonb),
+  private.record_execution(uuid, integer, jsonb, public.execution_status, text, timestamptz, boolean),
   private.schedule_polls(interval, uuid[]) to service_role;
 
 -- Operator views over the queues.

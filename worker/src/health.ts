@@ -1,8 +1,15 @@
-// Liveness and readiness over HTTP, for Kubernetes probes and the local stack:
-// /healthz answers while the process runs, /readyz only while the database answers.
+// Liveness, readiness and metrics over HTTP, for Kubernetes probes, Prometheus and the local
+// stack: /healthz answers while the process runs, /readyz while the database answers and the
+// queue workers are registered, /metrics in Prometheus text format.
 import { createServer, type Server } from "node:http";
+import type { Registry } from "prom-client";
 
-export function startHealthServer(port: number, isReady: () => Promise<boolean>): Promise<Server> {
+export interface HealthChecks {
+  ready: () => Promise<boolean>;
+  metrics?: Registry;
+}
+
+export function startHealthServer(port: number, checks: HealthChecks): Promise<Server> {
   const server = createServer(async (request, response) => {
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
     const send = (status: number, body: unknown) => {
@@ -10,9 +17,15 @@ export function startHealthServer(port: number, isReady: () => Promise<boolean>)
     };
     if (path === "/healthz") return send(200, { status: "ok" });
     if (path === "/readyz") {
-      return (await isReady())
-        ? send(200, { status: "ready" })
-        : send(503, { status: "not ready", database: "unreachable" });
+      return (await checks.ready()) ? send(200, { status: "ready" }) : send(503, { status: "not ready" });
+    }
+    if (path === "/metrics" && checks.metrics) {
+      try {
+        const text = await checks.metrics.metrics();
+        return response.writeHead(200, { "content-type": checks.metrics.contentType }).end(text);
+      } catch (error) {
+        return send(503, { error: { code: "metrics_unavailable", message: (error as Error).message } });
+      }
     }
     send(404, { error: { code: "not_found", message: `No route for ${path}` } });
   });

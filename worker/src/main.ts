@@ -1,22 +1,55 @@
-// The worker process: connects to the database, syncs the catalogue, seals new webhook
-// secrets and serves its health endpoints. It exits cleanly on SIGTERM/SIGINT.
+// The worker process: drains the pg-boss queues (area.execute, hook.poll, hook.subscribe,
+// hook.unsubscribe), syncs the catalogue, seals new webhook secrets and serves /healthz, /readyz
+// and /metrics. SIGTERM/SIGINT stop fetching, let in-flight jobs finish (up to a timeout), exit 0.
 import { loadKeyring } from "@area/nodes/crypto";
 import { createLogger } from "@area/nodes/log";
+import { enabledServices } from "@area/nodes/registry";
+import { type JobResult, type JobWithMetadata, PgBoss } from "pg-boss";
 import pg from "pg";
 import { syncCatalogue } from "./catalogue.ts";
 import { loadConfig } from "./config.ts";
+import { contextFactory } from "./context.ts";
+import { DefinitionCache } from "./definitions.ts";
+import { createEgress } from "./egress.ts";
+import { createExecutor } from "./execute.ts";
 import { startHealthServer } from "./health.ts";
+import { createMetrics } from "./metrics.ts";
+import { createPoller } from "./poll.ts";
+import { createRegistrar } from "./registration.ts";
 import { sealPendingSecrets } from "./secrets.ts";
 
 const log = createLogger({ component: "worker", pid: process.pid });
 const config = loadConfig();
 const keyring = await loadKeyring(config.encryptionKey);
+const catalogue = enabledServices(process.env);
 
-const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4, connectionTimeoutMillis: 2_000 });
+const pool = new pg.Pool({
+  connectionString: config.databaseUrl,
+  max: config.concurrency * 2 + 2,
+  connectionTimeoutMillis: 5_000,
+});
 // An idle client losing its connection (database restart) must not crash the process.
 pool.on("error", (error) => log.warn("database connection lost", { error: error.message }));
 
-async function databaseReady(): Promise<boolean> {
+const boss = new PgBoss({
+  connectionString: config.databaseUrl,
+  migrate: false, // the schema is a migration (supabase/migrations/*_pgboss.sql)
+  schedule: false, // polls are scheduled by pg_cron (private.schedule_polls)
+  useListenNotify: true,
+  // Expired heartbeats and expiries are found within seconds: a killed worker's jobs move on fast.
+  superviseIntervalSeconds: 5,
+  monitorIntervalSeconds: 5,
+  max: config.concurrency + 4,
+});
+boss.on("error", (error) => log.warn("pg-boss error", { error: (error as Error).message }));
+
+const metrics = createMetrics(pool);
+const definitions = new DefinitionCache(pool, log);
+const egress = createEgress({ allowedHosts: config.allowedHosts });
+const makeContext = contextFactory(egress, config.allowedHosts);
+let working = false;
+
+async function databaseReachable(): Promise<boolean> {
   try {
     await pool.query("select 1");
     return true;
@@ -25,8 +58,12 @@ async function databaseReady(): Promise<boolean> {
   }
 }
 
-const health = await startHealthServer(config.healthPort, databaseReady);
-log.info("worker started", { healthPort: config.healthPort, database: await databaseReady() ? "ok" : "unreachable" });
+const health = await startHealthServer(config.healthPort, {
+  ready: async () => working && await databaseReachable(),
+  metrics: metrics.registry,
+});
+log.info("worker starting", { healthPort: config.healthPort, concurrency: config.concurrency });
+
 try {
   await syncCatalogue(pool, log);
 } catch (error) {
@@ -42,12 +79,84 @@ const sealSecrets = () =>
 await sealSecrets();
 const sealTimer = setInterval(sealSecrets, 2_000);
 
+const execute = createExecutor({
+  pool,
+  keyring,
+  catalogue,
+  definitions,
+  makeContext,
+  metrics,
+  log,
+  reschedule: async (data, startAfterSeconds, groupId) => {
+    await boss.send("area.execute", data, {
+      startAfter: startAfterSeconds,
+      group: groupId ? { id: groupId } : undefined,
+    });
+  },
+});
+const poll = createPoller({ pool, keyring, catalogue, makeContext, log });
+const registrar = createRegistrar({ pool, keyring, catalogue, makeContext, publicUrl: config.publicUrl, log });
+
+/** Runs a batch's jobs side by side; a handler that throws fails (and retries) only its own job. */
+function batch<T>(queue: string, handle: (job: JobWithMetadata<T>) => Promise<JobResult>) {
+  return (jobs: JobWithMetadata<T>[]) =>
+    Promise.all(jobs.map(async (job): Promise<JobResult> => {
+      let result: JobResult;
+      try {
+        result = await handle(job);
+      } catch (error) {
+        log.error("job failed", { queue, jobId: job.id, error: (error as Error).stack ?? String(error) });
+        result = { id: job.id, status: "failed", output: { error: (error as Error).message } };
+      }
+      metrics.jobs.inc({ queue, outcome: result.status });
+      return result;
+    }));
+}
+
+/** Registers a queue's handler: metadata (attempts) and per-job results, batches fetched in bursts. */
+function work<T>(
+  queue: string,
+  limits: { localConcurrency: number; groupConcurrency: number; pollingIntervalSeconds: number },
+  handle: (job: JobWithMetadata<T>) => Promise<JobResult>,
+) {
+  return boss.work(queue, {
+    includeMetadata: true,
+    perJobResults: true,
+    batchSize: config.batchSize,
+    burstWhenBatchFull: true,
+    // NOTIFY wakes workers for jobs due now; jobs due later (polls at their slot, retries after
+    // their backoff) are found by polling, so this bounds how late they start.
+    notifyPollingIntervalSeconds: limits.pollingIntervalSeconds,
+    ...limits,
+  }, batch(queue, handle));
+}
+
+await definitions.listen(config.databaseUrl);
+await boss.start();
+const executeLimits = { localConcurrency: config.concurrency, groupConcurrency: config.groupConcurrency };
+await work("area.execute", { ...executeLimits, pollingIntervalSeconds: 2 }, execute);
+// One poll per hook at a time (the group is the hook): a slow poll never races its cursor.
+await work("hook.poll", { localConcurrency: config.concurrency, groupConcurrency: 1, pollingIntervalSeconds: 1 }, poll);
+const registrationLimits = { localConcurrency: 1, groupConcurrency: 1, pollingIntervalSeconds: 5 };
+await work("hook.subscribe", registrationLimits, registrar.subscribe);
+await work("hook.unsubscribe", registrationLimits, registrar.unsubscribe);
+working = true;
+log.info("worker ready", { queues: ["area.execute", "hook.poll", "hook.subscribe", "hook.unsubscribe"] });
+
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  log.info("shutting down", { signal });
+  working = false;
+  log.info("shutting down", { signal, timeoutMs: config.shutdownTimeoutMs });
   clearInterval(sealTimer);
+  // Stops fetching and waits for the jobs in hand; what is still running at the timeout is
+  // left to its heartbeat, so another worker retries it within seconds.
+  await boss.stop({ graceful: true, timeout: config.shutdownTimeoutMs }).catch((error) =>
+    log.warn("pg-boss stop failed", { error: (error as Error).message })
+  );
+  await definitions.stop();
+  await egress.close();
   health.close();
   await pool.end().catch(() => {});
   log.info("stopped");

@@ -60,6 +60,19 @@ test("the shipped catalogue has the generic webhook, http and timer nodes with t
   const http = document.services.find((service) => service.key === "http")!;
   assert.deepEqual(http.reactions[0].params.map((param) => param.name), ["url", "method", "headers", "body"]);
   const timer = document.services.find((service) => service.key === "timer")!;
+  assert.deepEqual(timer.actions.map((action) => action.key), ["every_interval", "cron"]);
   assert.equal(timer.actions[0].polling_interval_param, "seconds");
   assert.equal(timer.actions[0].min_polling_interval_seconds, 5);
+  const cron = timer.actions[1];
+  assert.equal(cron.min_polling_interval_seconds, 60);
+  assert.equal(cron.polling_interval_param, null);
+  assert.deepEqual(cron.params.map((param) => [param.name, param.type, param.required, param.default_value]), [
+    ["expression", "string", true, null],
+    ["timezone", "string", false, "UTC"],
+  ]);
+  assert.deepEqual(cron.outputs.map((output) => [output.name, output.type]), [["fired_at", "date"], [
+    "count",
+    "number",
+  ]]);
+  assert.equal(document.services.some((service) => service.key === "bench"), false, "bench nodes are not shipped");
 });

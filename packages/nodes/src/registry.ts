@@ -1,7 +1,30 @@
 // Every service AREA ships. The catalogue, about.json and the worker all start from here.
-import type { ServiceDefinition } from "./define.ts";
+import type { ActionDefinition, ReactionDefinition, ServiceDefinition } from "./define.ts";
+import { bench } from "./services/bench/service.ts";
 import { http } from "./services/http/service.ts";
 import { timer } from "./services/timer/service.ts";
 import { webhook } from "./services/webhook/service.ts";
 
+/** The shipped services: the seed and the docs list these. */
 export const services: ServiceDefinition[] = [webhook, http, timer];
+
+/** The services a runtime serves: the shipped ones, plus the no-op bench nodes when AREA_ENABLE_BENCH_NODES=1. */
+export function enabledServices(env: Readonly<Record<string, string | undefined>>): ServiceDefinition[] {
+  return env.AREA_ENABLE_BENCH_NODES === "1" ? [...services, bench] : services;
+}
+
+export function findAction(
+  catalogue: readonly ServiceDefinition[],
+  serviceKey: string,
+  actionKey: string,
+): ActionDefinition | undefined {
+  return catalogue.find((service) => service.key === serviceKey)?.actions.find((action) => action.key === actionKey);
+}
+
+export function findReaction(
+  catalogue: readonly ServiceDefinition[],
+  serviceKey: string,
+  reactionKey: string,
+): ReactionDefinition | undefined {
+  return catalogue.find((service) => service.key === serviceKey)?.reactions.find((node) => node.key === reactionKey);
+}

@@ -1,5 +1,20 @@
 import { z } from "zod";
-import type { ActionDefinition } from "../../define.ts";
+import type { ActionDefinition, PollResult } from "../../define.ts";
+
+/** How many times the timer fired since the AREA was last enabled (the engine resets the cursor then). */
+type IntervalCursor = { count: number };
+
+// The engine schedules one poll per period, so each poll is one firing, at its scheduled slot. The
+// first poll after enabling (no cursor) is the baseline: it only starts the count.
+function fire(scheduledAt: Date, cursor: IntervalCursor | undefined): PollResult {
+  if (cursor === undefined) return { events: [], cursor: { count: 0 } satisfies IntervalCursor };
+  const count = cursor.count + 1;
+  const firedAt = scheduledAt.toISOString();
+  return {
+    events: [{ dedupeKey: firedAt, outputs: { fired_at: firedAt, count } }],
+    cursor: { count } satisfies IntervalCursor,
+  };
+}
 
 export const everyInterval: ActionDefinition = {
   key: "every_interval",
@@ -10,8 +25,17 @@ export const everyInterval: ActionDefinition = {
   }),
   outputs: z.object({
     fired_at: z.iso.datetime().meta({ description: "When the timer fired (UTC)" }),
-    count: z.number().int().meta({ description: "How many times this AREA's timer has fired, this time included" }),
+    count: z.number().int().meta({
+      description: "How many times the timer has fired since the AREA was last enabled, this time included",
+    }),
   }),
   sample: { fired_at: "2026-01-01T12:00:00.000Z", count: 1 },
-  trigger: { polling: { minIntervalSeconds: 5, defaultIntervalSeconds: 60, intervalParam: "seconds" } },
+  trigger: {
+    polling: {
+      minIntervalSeconds: 5,
+      defaultIntervalSeconds: 60,
+      intervalParam: "seconds",
+      poll: (ctx, _params, cursor) => Promise.resolve(fire(ctx.scheduledAt, cursor as IntervalCursor | undefined)),
+    },
+  },
 };

@@ -1,4 +1,5 @@
 import type { ServiceDefinition } from "../../define.ts";
+import { cron } from "./cron.ts";
 import { everyInterval } from "./every_interval.ts";
 
 export const timer: ServiceDefinition = {
@@ -7,6 +8,6 @@ export const timer: ServiceDefinition = {
   description: "Time-based triggers.",
   icon: "clock",
   auth: "none",
-  actions: [everyInterval],
+  actions: [everyInterval, cron],
   reactions: [],
 };

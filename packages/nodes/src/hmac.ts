@@ -1,0 +1,37 @@
+// HMAC-SHA256 signatures on Web Crypto (Node 24 and Deno alike), shared by the webhook verifiers:
+// the generic webhook signs the raw body, providers (GitHub, Slack, Twitch) sign their own strings.
+
+/** Web Crypto's key type, named through the API so it type-checks under Node's and Deno's typings alike. */
+type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
+const SHA256_HEX = /^[0-9a-f]{64}$/i;
+const encoder = new TextEncoder();
+
+function hmacKey(secret: string, usage: "sign" | "verify"): Promise<HmacKey> {
+  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [usage]);
+}
+
+function bytes(data: Uint8Array | string): Uint8Array<ArrayBuffer> {
+  // A copy, because Web Crypto's typings refuse views that may sit on a SharedArrayBuffer.
+  return typeof data === "string" ? encoder.encode(data) : new Uint8Array(data);
+}
+
+/** The lower-case hex HMAC-SHA256 of `data` under `secret`. */
+export async function signHmacSha256(secret: string, data: Uint8Array | string): Promise<string> {
+  const signature = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret, "sign"), bytes(data)));
+  return Array.from(signature, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * True when `signatureHex` (either case) is the HMAC-SHA256 of `data` under `secret`. Web Crypto's
+ * verify compares in constant time, so the response time tells a forger nothing about the signature.
+ */
+export async function verifyHmacSha256(
+  secret: string,
+  data: Uint8Array | string,
+  signatureHex: string,
+): Promise<boolean> {
+  if (!SHA256_HEX.test(signatureHex)) return false;
+  const signature = Uint8Array.from(signatureHex.match(/../g)!, (pair) => parseInt(pair, 16));
+  return crypto.subtle.verify("HMAC", await hmacKey(secret, "verify"), signature, bytes(data));
+}

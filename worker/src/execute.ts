@@ -1,0 +1,230 @@
+// area.execute: one event through its AREA. Loads the event and the AREA, checks the condition,
+// renders each reaction's params from the action's outputs and runs the reactions in order,
+// recording every step (private.record_execution) so a retry skips what already succeeded.
+import { evaluateCondition } from "@area/nodes/condition";
+import type { Keyring } from "@area/nodes/crypto";
+import type { ServiceDefinition } from "@area/nodes/define";
+import { AuthError, PermanentError, RetryableError } from "@area/nodes/errors";
+import type { Logger } from "@area/nodes/log";
+import { findReaction } from "@area/nodes/registry";
+import { renderParams } from "@area/nodes/template";
+import type { JobResult, JobWithMetadata } from "pg-boss";
+import type pg from "pg";
+import type { ContextFactory } from "./context.ts";
+import { loadCredentials, markNeedsReconnect } from "./credentials.ts";
+import type { DefinitionCache, ReactionStep } from "./definitions.ts";
+import type { Metrics } from "./metrics.ts";
+
+export interface ExecuteJob {
+  hookLogId: string;
+  /** Attempts already spent by earlier jobs of this event (a 429 reschedules into a new job). */
+  attemptsBefore?: number;
+}
+
+export interface ExecutorDeps {
+  pool: pg.Pool;
+  keyring: Keyring;
+  catalogue: readonly ServiceDefinition[];
+  definitions: DefinitionCache;
+  makeContext: ContextFactory;
+  /** Sends the event again later (a provider asked to come back at Retry-After). */
+  reschedule(job: ExecuteJob, startAfterSeconds: number, groupId: string | null | undefined): Promise<void>;
+  metrics: Metrics;
+  log: Logger;
+}
+
+type Status = "success" | "failed" | "skipped" | "partial_success";
+
+interface StepRecord {
+  area_reaction_id: string;
+  status: Status;
+  request_payload: unknown;
+  response_payload: unknown;
+  error_text: string | null;
+  started_at: string;
+  finished_at: string;
+}
+
+const MAX_ERROR_TEXT = 2_000;
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.slice(0, MAX_ERROR_TEXT);
+}
+
+export function createExecutor(deps: ExecutorDeps) {
+  const { pool, log: baseLog } = deps;
+
+  const record = (hookLogId: string, attempt: number, steps: StepRecord[], outcome?: {
+    status: Status;
+    error: string | null;
+    startedAt: Date;
+    settled: boolean;
+  }) =>
+    pool.query("select private.record_execution($1, $2, $3, $4, $5, $6, $7)", [
+      hookLogId,
+      attempt,
+      JSON.stringify(steps),
+      outcome?.status ?? null,
+      outcome?.error ?? null,
+      outcome?.startedAt ?? null,
+      outcome?.settled ?? true,
+    ]);
+
+  async function runStep(
+    step: ReactionStep,
+    outputs: Record<string, unknown>,
+    idempotencyKey: string,
+    signal: AbortSignal,
+    log: Logger,
+  ) {
+    const node = findReaction(deps.catalogue, step.service, step.key);
+    if (!node) throw new PermanentError(`reaction ${step.service}/${step.key} is not available in this worker`);
+    const parsed = node.params.safeParse(renderParams(step.params, outputs));
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => `params.${issue.path.join(".")}: ${issue.message}`);
+      throw new PermanentError(`rendered params are invalid: ${issues.join("; ")}`);
+    }
+    const service = deps.catalogue.find((candidate) => candidate.key === step.service)!;
+    const credentials = await loadCredentials(pool, deps.keyring, step.connectionId);
+    const ctx = deps.makeContext({ log, signal, credentials, authenticates: service.auth !== "none" });
+    return { request: parsed.data, output: await node.run({ ...ctx, idempotencyKey }, parsed.data) };
+  }
+
+  return async function execute(job: JobWithMetadata<ExecuteJob>): Promise<JobResult> {
+    const startedAt = new Date();
+    const { hookLogId } = job.data;
+    const attempt = (job.data.attemptsBefore ?? 0) + job.retryCount + 1;
+    const lastAttempt = attempt > job.retryLimit;
+    const { rows: [event] } = await pool.query<{
+      area_id: string;
+      outputs: Record<string, unknown>;
+      processed: boolean;
+      succeeded: string[];
+    }>(
+      `select l.area_id, l.event_payload as outputs, l.processed,
+              array(select e.area_reaction_id::text from public.execution_logs e
+                    where e.hook_log_id = l.id and e.area_reaction_id is not null and e.status = 'success') as succeeded
+       from public.hook_logs l where l.id = $1`,
+      [hookLogId],
+    );
+    const log = baseLog.child({ jobId: job.id, hookLogId, areaId: event?.area_id, attempt });
+    if (!event || event.processed) {
+      log.info("execution skipped", { reason: event ? "event already processed" : "event deleted with its AREA" });
+      return { id: job.id, status: "completed" };
+    }
+    const area = await deps.definitions.get(event.area_id);
+    if (!area) return { id: job.id, status: "completed" };
+
+    let conditionHolds: boolean;
+    try {
+      conditionHolds = area.condition == null || evaluateCondition(area.condition, event.outputs);
+    } catch (error) {
+      await record(hookLogId, attempt, [], {
+        status: "failed",
+        error: `condition: ${describe(error)}`,
+        startedAt,
+        settled: true,
+      });
+      log.warn("execution failed", { status: "failed", error: describe(error) });
+      return { id: job.id, status: "completed" };
+    }
+    if (!conditionHolds) {
+      await record(hookLogId, attempt, [], { status: "skipped", error: null, startedAt, settled: true });
+      log.info("execution skipped", { reason: "condition is false" });
+      return { id: job.id, status: "completed" };
+    }
+
+    const succeeded = new Set(event.succeeded);
+    const pending = area.reactions.filter((step) => !succeeded.has(step.id));
+    const failures: string[] = [];
+    let stopped = false;
+    let retry: RetryableError | null = null;
+    let exhausted = false;
+    let written: StepRecord[] = [];
+    for (const [index, step] of pending.entries()) {
+      const stepStarted = new Date();
+      const stepLog = log.child({ areaReactionId: step.id, reaction: `${step.service}/${step.key}` });
+      let row: StepRecord;
+      try {
+        const { request, output } = await runStep(step, event.outputs, `${hookLogId}:${step.id}`, job.signal, stepLog);
+        row = {
+          area_reaction_id: step.id,
+          status: "success",
+          request_payload: request,
+          response_payload: output,
+          error_text: null,
+          started_at: stepStarted.toISOString(),
+          finished_at: new Date().toISOString(),
+        };
+      } catch (error) {
+        const text = describe(error);
+        stepLog.warn("reaction failed", { error: text, retryable: error instanceof RetryableError });
+        row = {
+          area_reaction_id: step.id,
+          status: "failed",
+          request_payload: null,
+          response_payload: error instanceof RetryableError || error instanceof PermanentError
+            ? { status: error.status ?? null }
+            : null,
+          error_text: text,
+          started_at: stepStarted.toISOString(),
+          finished_at: new Date().toISOString(),
+        };
+        if (error instanceof AuthError && step.connectionId) {
+          await markNeedsReconnect(pool, step.connectionId, error.message);
+        }
+        if (error instanceof RetryableError && !lastAttempt) {
+          retry = error;
+        } else {
+          exhausted ||= error instanceof RetryableError;
+          failures.push(text);
+          stopped = !step.continueOnError;
+        }
+      }
+      written.push(row);
+      // A success is recorded before the next reaction starts: a crash then cannot make it run twice.
+      if (index < pending.length - 1 && !retry && !stopped) {
+        await record(hookLogId, attempt, written);
+        written = [];
+      }
+      if (retry || stopped) break;
+    }
+
+    if (retry) {
+      const retryAfter = retry.retryAfterSeconds;
+      await record(hookLogId, attempt, written, {
+        status: "failed",
+        error: `attempt ${attempt} failed, will retry${retryAfter ? ` in ${retryAfter} s (Retry-After)` : ""}: ${
+          describe(retry)
+        }`,
+        startedAt,
+        settled: false,
+      });
+      if (retryAfter !== undefined) {
+        // Honour Retry-After by scheduling, not sleeping: this job ends, a new one starts then.
+        await deps.reschedule({ hookLogId, attemptsBefore: attempt }, retryAfter, job.groupId);
+        deps.metrics.executions.inc({ status: "rescheduled" });
+        return { id: job.id, status: "completed" };
+      }
+      deps.metrics.executions.inc({ status: "retry" });
+      return { id: job.id, status: "failed", output: { error: describe(retry) } };
+    }
+
+    const status: Status = failures.length === 0 ? "success" : stopped ? "failed" : "partial_success";
+    await record(hookLogId, attempt, written, {
+      status,
+      error: failures.length ? failures.join("\n").slice(0, MAX_ERROR_TEXT) : null,
+      startedAt,
+      settled: true,
+    });
+    deps.metrics.executions.inc({ status });
+    deps.metrics.executionSeconds.observe((Date.now() - startedAt.getTime()) / 1000);
+    log.info("execution finished", { status, durationMs: Date.now() - startedAt.getTime() });
+    // Retries exhausted on a transient failure: the event goes to the dead letter queue.
+    if (exhausted && status === "failed") {
+      return { id: job.id, status: "deadletter", output: { error: failures[0] } };
+    }
+    return { id: job.id, status: "completed" };
+  };
+}

@@ -1,0 +1,71 @@
+// hook.poll: runs the action's poll() for one scheduled slot and hands its events and cursor to
+// private.record_poll(), which stores the events before the cursor (the first poll after enabling
+// only sets the baseline).
+import type { Keyring } from "@area/nodes/crypto";
+import type { ServiceDefinition } from "@area/nodes/define";
+import { AuthError, RetryableError } from "@area/nodes/errors";
+import type { Logger } from "@area/nodes/log";
+import { findAction } from "@area/nodes/registry";
+import type { Job, JobResult } from "pg-boss";
+import type pg from "pg";
+import type { ContextFactory } from "./context.ts";
+import { loadCredentials, markNeedsReconnect } from "./credentials.ts";
+import { loadHook, recordHookFailure } from "./hooks.ts";
+
+export interface PollJob {
+  hookJobId: string;
+  scheduledAt: string;
+}
+
+export interface PollerDeps {
+  pool: pg.Pool;
+  keyring: Keyring;
+  catalogue: readonly ServiceDefinition[];
+  makeContext: ContextFactory;
+  log: Logger;
+}
+
+export function createPoller(deps: PollerDeps) {
+  return async function poll(job: Job<PollJob>): Promise<JobResult> {
+    const { hookJobId, scheduledAt } = job.data;
+    const log = deps.log.child({ jobId: job.id, hookJobId, scheduledAt });
+    const hook = await loadHook(deps.pool, hookJobId);
+    if (!hook || hook.status !== "active") {
+      log.debug("poll skipped", { reason: hook ? `hook is ${hook.status}` : "hook deleted" });
+      return { id: job.id, status: "completed" };
+    }
+    const areaLog = log.child({ areaId: hook.areaId, action: `${hook.service}/${hook.action}` });
+    try {
+      const action = findAction(deps.catalogue, hook.service, hook.action);
+      const polling = action?.trigger.polling;
+      if (!action || !polling) throw new Error(`action ${hook.service}/${hook.action} cannot be polled by this worker`);
+      const service = deps.catalogue.find((candidate) => candidate.key === hook.service)!;
+      const params = action.params.parse(hook.params) as Record<string, unknown>;
+      const credentials = await loadCredentials(deps.pool, deps.keyring, hook.connectionId);
+      const ctx = deps.makeContext({
+        log: areaLog,
+        signal: job.signal,
+        credentials,
+        authenticates: service.auth !== "none",
+      });
+      const result = await polling.poll(
+        { ...ctx, hookJobId, scheduledAt: new Date(scheduledAt) },
+        params,
+        hook.hasCursor ? hook.cursor : undefined,
+      );
+      const { rows: [{ record_poll: outcome }] } = await deps.pool.query(
+        "select private.record_poll($1, $2, $3)",
+        [hookJobId, JSON.stringify(result.events), result.cursor === undefined ? null : JSON.stringify(result.cursor)],
+      );
+      areaLog.info("polled", { ...outcome, events: result.events.length });
+      return { id: job.id, status: "completed" };
+    } catch (error) {
+      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      areaLog.warn("poll failed", { error: text, retryable: error instanceof RetryableError });
+      await recordHookFailure(deps.pool, hookJobId, text);
+      if (error instanceof AuthError && hook.connectionId) await markNeedsReconnect(deps.pool, hook.connectionId, text);
+      // The next slot polls again anyway; only a transient failure is worth retrying this one.
+      return { id: job.id, status: error instanceof RetryableError ? "failed" : "completed", output: { error: text } };
+    }
+  };
+}
