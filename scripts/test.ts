@@ -86,6 +86,8 @@ const teardown = async () => {
 };
 process.on("SIGINT", () => void teardown().then(() => process.exit(130)));
 
+// The suites' local HTTP receivers and fake providers stand in for the internet.
+process.env.AREA_ALLOWED_HOSTS = "127.0.0.1";
 try {
   say(`starting a throwaway stack in ${localDir}`);
   stack = await startStack({

@@ -546,8 +546,9 @@ create trigger unregister_deleted_hook before delete on public.hook_jobs
   for each row execute function private.unregister_deleted_hook();
 
 -- Deferred check of one AREA at commit. A transaction touching many rows of one AREA
--- checks it once per batch of writes: statement triggers count writes in area.write_seq,
--- and area.checked remembers "<area>:<seq>" pairs already checked.
+-- checks it once per batch of writes: statement triggers count writes in area.write_seq (before each statement, so
+-- a check fired at the end of it already sees its number), and area.checked remembers
+-- "<area>:<seq>" pairs already checked.
 create function private.check_area(area_id uuid) returns void
 language plpgsql
 security definer
@@ -628,15 +629,15 @@ create constraint trigger check_area after insert or update or delete on public.
 create constraint trigger check_area after insert or update or delete on public.area_reaction_param_values
   deferrable initially deferred for each row execute function private.check_area_trigger();
 
-create trigger bump_write_seq after insert or update or delete on public.areas
+create trigger bump_write_seq before insert or update or delete on public.areas
   for each statement execute function private.bump_area_write_seq();
-create trigger bump_write_seq after insert or update or delete on public.area_actions
+create trigger bump_write_seq before insert or update or delete on public.area_actions
   for each statement execute function private.bump_area_write_seq();
-create trigger bump_write_seq after insert or update or delete on public.area_reactions
+create trigger bump_write_seq before insert or update or delete on public.area_reactions
   for each statement execute function private.bump_area_write_seq();
-create trigger bump_write_seq after insert or update or delete on public.area_action_param_values
+create trigger bump_write_seq before insert or update or delete on public.area_action_param_values
   for each statement execute function private.bump_area_write_seq();
-create trigger bump_write_seq after insert or update or delete on public.area_reaction_param_values
+create trigger bump_write_seq before insert or update or delete on public.area_reaction_param_values
   for each statement execute function private.bump_area_write_seq();
 
 -- A connection that is deleted, revoked or refused by its provider pauses the enabled AREAs using it, with a reason.
