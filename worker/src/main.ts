@@ -31,23 +31,29 @@ const pool = new pg.Pool({
 // An idle client losing its connection (database restart) must not crash the process.
 pool.on("error", (error) => log.warn("database connection lost", { error: error.message }));
 
-const boss = new PgBoss({
-  connectionString: config.databaseUrl,
-  migrate: false, // the schema is a migration (supabase/migrations/*_pgboss.sql)
-  schedule: false, // polls are scheduled by pg_cron (private.schedule_polls)
-  useListenNotify: true,
-  // Expired heartbeats and expiries are found within seconds: a killed worker's jobs move on fast.
-  superviseIntervalSeconds: 5,
-  monitorIntervalSeconds: 5,
-  max: config.concurrency + 4,
-});
-boss.on("error", (error) => log.warn("pg-boss error", { error: (error as Error).message }));
+function createBoss(): PgBoss {
+  const boss = new PgBoss({
+    connectionString: config.databaseUrl,
+    migrate: false, // the schema is a migration (supabase/migrations/*_pgboss.sql)
+    schedule: false, // polls are scheduled by pg_cron (private.schedule_polls)
+    useListenNotify: true,
+    // Expired heartbeats and expiries are found within seconds: a killed worker's jobs move on fast.
+    superviseIntervalSeconds: 5,
+    monitorIntervalSeconds: 5,
+    max: config.concurrency + 4,
+  });
+  // Connection errors while the database restarts: pg-boss's loops retry by themselves.
+  boss.on("error", (error) => log.warn("pg-boss error", { error: (error as Error).message }));
+  return boss;
+}
+let boss = createBoss();
 
 const metrics = createMetrics(pool);
 const definitions = new DefinitionCache(pool, log);
 const egress = createEgress({ allowedHosts: config.allowedHosts });
 const makeContext = contextFactory(egress, config.allowedHosts);
 let working = false;
+let stopping = false;
 
 async function databaseReachable(): Promise<boolean> {
   try {
@@ -78,6 +84,8 @@ const sealSecrets = () =>
   );
 await sealSecrets();
 const sealTimer = setInterval(sealSecrets, 2_000);
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
 
 const execute = createExecutor({
   pool,
@@ -132,7 +140,19 @@ function work<T>(
 }
 
 await definitions.listen(config.databaseUrl);
-await boss.start();
+// A database that is not up yet (a cold start, a failover) is waited for, not a reason to crash.
+for (let attempt = 1;; attempt++) {
+  try {
+    await boss.start();
+    break;
+  } catch (error) {
+    log.warn("pg-boss cannot start yet; retrying", { attempt, error: (error as Error).message });
+    await boss.stop({ graceful: false }).catch(() => {});
+    boss = createBoss();
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1_000 * attempt, 10_000)));
+  }
+  if (stopping) process.exit(0);
+}
 const executeLimits = { localConcurrency: config.concurrency, groupConcurrency: config.groupConcurrency };
 await work("area.execute", { ...executeLimits, pollingIntervalSeconds: 2 }, execute);
 // One poll per hook at a time (the group is the hook): a slow poll never races its cursor.
@@ -143,7 +163,6 @@ await work("hook.unsubscribe", registrationLimits, registrar.unsubscribe);
 working = true;
 log.info("worker ready", { queues: ["area.execute", "hook.poll", "hook.subscribe", "hook.unsubscribe"] });
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -162,5 +181,3 @@ async function shutdown(signal: string): Promise<void> {
   log.info("stopped");
   process.exit(0);
 }
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -35,19 +35,26 @@ test("healthz and readyz answer 200 with the database up; SIGTERM exits 0", asyn
   assert.deepEqual(await get(`http://127.0.0.1:${port}/healthz`), { status: 200, body: { status: "ok" } });
   assert.deepEqual(await get(`http://127.0.0.1:${port}/readyz`), { status: 200, body: { status: "ready" } });
   assert.equal((await get(`http://127.0.0.1:${port}/nope`)).status, 404);
+  const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+  assert.equal(metrics.status, 200);
+  assert.match(metrics.headers.get("content-type") ?? "", /^text\/plain/);
+  const exposition = await metrics.text();
+  assert.match(exposition, /# TYPE area_jobs_total counter/);
+  assert.match(exposition, /# TYPE area_execution_duration_seconds histogram/);
+  assert.match(exposition, /area_queue_jobs\{queue="area\.execute",state="queued"\} \d+/);
 
   worker.kill("SIGTERM");
   const [code] = await once(worker, "exit");
   assert.equal(code, 0);
   const lines = output.trim().split("\n").map((line) => JSON.parse(line));
-  assert.equal(lines[0].msg, "worker started");
+  assert.equal(lines[0].msg, "worker starting");
   assert.equal(lines[0].component, "worker");
   const synced = lines.find((line) => line.msg === "catalogue synced");
   assert.equal(synced?.changed, 0, "the seeded catalogue is already what the worker declares");
   assert.equal(lines.at(-1).msg, "stopped");
 });
 
-test("readyz is 503 while the database is unreachable, healthz stays 200", async () => {
+test("with the database unreachable the worker stays up (healthz 200, readyz 503) and waits for it", async () => {
   const port = await freePort();
   const worker = startWorker({
     DATABASE_URL: `postgresql://postgres:postgres@127.0.0.1:${await freePort()}/postgres`,
@@ -58,7 +65,9 @@ test("readyz is 503 while the database is unreachable, healthz stays 200", async
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, { name: "worker", child: worker });
     const ready = await get(`http://127.0.0.1:${port}/readyz`);
     assert.equal(ready.status, 503);
-    assert.equal(ready.body.database, "unreachable");
+    assert.equal(ready.body.status, "not ready");
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal(worker.exitCode, null, "still running while pg-boss retries its start");
   } finally {
     worker.kill("SIGTERM");
     await once(worker, "exit");
@@ -74,11 +83,16 @@ test("a missing DATABASE_URL or key, or a bad port, stops the worker with a mess
   assert.match(noUrl.stderr, /DATABASE_URL is required/);
 
   const badPort = await run(process.execPath, [...nodeFlags, main], {
-    env: { PATH: process.env.PATH, DATABASE_URL: process.env.DATABASE_URL, AREA_WORKER_PORT: "http" },
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: process.env.DATABASE_URL,
+      AREA_ENCRYPTION_KEY: process.env.AREA_ENCRYPTION_KEY,
+      AREA_WORKER_PORT: "http",
+    },
     allowFailure: true,
   });
   assert.notEqual(badPort.code, 0);
-  assert.match(badPort.stderr, /AREA_WORKER_PORT must be a TCP port/);
+  assert.match(badPort.stderr, /AREA_WORKER_PORT must be an integer from 0 to 65535, got "http"/);
 
   const noKey = await run(process.execPath, [...nodeFlags, main], {
     env: { PATH: process.env.PATH, DATABASE_URL: process.env.DATABASE_URL },
