@@ -254,7 +254,7 @@ test("a timer's first poll sets the baseline; the next slot fires with the count
     });
     assert.ok(baseline, "the baseline poll stored a cursor");
     assert.equal(receiver.received.length, 0, "and fired nothing");
-    await waitFor("the first tick", async () => receiver.received[0], 20_000);
+    await waitFor("the first tick", () => Promise.resolve(receiver.received[0]), 20_000);
     assert.equal(receiver.received[0].body, "tick 1");
     await pool.query("update public.areas set enabled = false where id = $1", [area.id]);
   } finally {
