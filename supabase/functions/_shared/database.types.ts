@@ -367,10 +367,12 @@ export type Database = {
           "next_run_at": string | null;
           "polling_interval_seconds": number | null;
           "provider_subscription_id": string | null;
+          "service_action_id": string;
           "status": Database["public"]["Enums"]["hook_status"];
           "subscription_state": Database["public"]["Enums"]["hook_subscription_state"];
           "type": Database["public"]["Enums"]["hook_type"];
           "updated_at": string;
+          "user_service_id": string | null;
           "webhook_endpoint": string | null;
         };
         ComputedFields: never;
@@ -385,10 +387,12 @@ export type Database = {
           "next_run_at"?: string | null;
           "polling_interval_seconds"?: number | null;
           "provider_subscription_id"?: string | null;
+          "service_action_id": string;
           "status"?: Database["public"]["Enums"]["hook_status"];
           "subscription_state"?: Database["public"]["Enums"]["hook_subscription_state"];
           "type": Database["public"]["Enums"]["hook_type"];
           "updated_at"?: string;
+          "user_service_id"?: string | null;
           "webhook_endpoint"?: string | null;
         };
         Update: {
@@ -402,10 +406,12 @@ export type Database = {
           "next_run_at"?: string | null;
           "polling_interval_seconds"?: number | null;
           "provider_subscription_id"?: string | null;
+          "service_action_id"?: string;
           "status"?: Database["public"]["Enums"]["hook_status"];
           "subscription_state"?: Database["public"]["Enums"]["hook_subscription_state"];
           "type"?: Database["public"]["Enums"]["hook_type"];
           "updated_at"?: string;
+          "user_service_id"?: string | null;
           "webhook_endpoint"?: string | null;
         };
         Relationships: [
@@ -421,6 +427,20 @@ export type Database = {
             columns: ["area_id"];
             isOneToOne: true;
             referencedRelation: "areas";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "hook_jobs_service_action_id_fkey";
+            columns: ["service_action_id"];
+            isOneToOne: false;
+            referencedRelation: "service_actions";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "hook_jobs_user_service_id_fkey";
+            columns: ["user_service_id"];
+            isOneToOne: false;
+            referencedRelation: "user_services";
             referencedColumns: ["id"];
           },
         ];
