@@ -118,22 +118,6 @@ try {
   ], { ...env, PGPASSWORD: decodeURIComponent(db.password) });
   record("pgtap", countTapPoints(pgProve.output), pgProve.code);
 
-  // Supabase's own linter (security and performance): any WARN or ERROR fails the run.
-  const advisors = await exec("advisors", "supabase", [
-    "db",
-    "advisors",
-    `--remote=${stack.env.DATABASE_URL}`,
-    "--level",
-    "warn",
-    "--fail-on",
-    "warn",
-  ], { ...env, PGSSLMODE: "disable" });
-  record(
-    "advisors",
-    { passed: advisors.code === 0 ? 1 : 0, failed: advisors.code === 0 ? 0 : 1, skipped: 0 },
-    advisors.code,
-  );
-
   const denoTest = await exec("deno", "deno", [
     "test",
     "--config",

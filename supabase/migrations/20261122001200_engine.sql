@@ -1,6 +1,15 @@
 -- The execution engine's SQL side: pg-boss queues and their policies, enqueue() (boss.send()
 -- from SQL), event ingestion, the poll scheduler and its pg_cron tick.
 
+-- pg-boss's PL/pgSQL functions name their objects schema-qualified; pinning their search_path
+-- keeps them from resolving anything else. (job_now() stays as pg-boss made it: a SET clause
+-- would stop the planner inlining it, which pg-boss relies on.)
+alter function pgboss.create_queue(text, jsonb) set search_path = pgboss, pg_catalog;
+alter function pgboss.delete_queue(text) set search_path = pgboss, pg_catalog;
+alter function pgboss.job_table_format(text, text) set search_path = pgboss, pg_catalog;
+alter function pgboss.job_table_run(text, text, text) set search_path = pgboss, pg_catalog;
+alter function pgboss.job_table_run_async(text, integer, text, text, text) set search_path = pgboss, pg_catalog;
+
 -- Queues. Policies are pg-boss's create_queue() options, so Node and SQL agree on them.
 -- area.dead collects executions whose retries ran out; nobody consumes it, operators read it
 -- (admin.dead_executions) and can replay from it.
