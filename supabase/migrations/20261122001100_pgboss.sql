@@ -438,14 +438,16 @@ CREATE INDEX IF NOT EXISTS job_dep_parent_idx ON pgboss.job_dependency (parent_n
   ;
 INSERT INTO pgboss.version(version) VALUES ('43');
 
-create function private.pgboss_insert_statement(notify boolean) returns text
-language sql immutable
+create function private.pgboss_insert(queue_name text, jobs text, notify boolean) returns setof uuid
+language plpgsql
 set search_path = ''
 as $pgboss$
-select case when notify then $insert$
-WITH ins AS (
+begin
+  if notify then
+    return query
+    WITH ins AS (
       
-    INSERT INTO pgboss.%2$I (
+    INSERT INTO pgboss.job_common (
       id,
       name,
       data,
@@ -472,7 +474,7 @@ WITH ins AS (
     )
     SELECT
       COALESCE(id, gen_random_uuid()) as id,
-      %1$L as name,
+      queue_name as name,
       data,
       COALESCE(priority, 0) as priority,
       j.start_after,
@@ -504,7 +506,7 @@ WITH ins AS (
           WHEN (right("startAfter", 1) = 'Z' OR "startAfter" ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN CAST("startAfter" as timestamp with time zone)
           ELSE pgboss.job_now() + CAST(COALESCE("startAfter",'0') as interval)
           END as start_after
-      FROM json_to_recordset($1::text::json) as x (
+      FROM json_to_recordset(jobs::json) as x (
         id uuid,
         priority integer,
         data jsonb,
@@ -529,18 +531,19 @@ WITH ins AS (
         "pendingDependencies" integer
       )
     ) j
-    JOIN pgboss.queue q ON q.name = %1$L
+    JOIN pgboss.queue q ON q.name = queue_name
     ON CONFLICT DO NOTHING
     RETURNING id, start_after
   
     ),
     notified AS (
-      SELECT pg_notify(('pgboss_' || left(encode(sha224('pgboss'::bytea), 'hex'), 24)), %1$L)
+      SELECT pg_notify(('pgboss_' || left(encode(sha224('pgboss'::bytea), 'hex'), 24)), queue_name)
       FROM ins WHERE start_after <= pgboss.job_now() LIMIT 1
     )
-    SELECT id FROM ins WHERE (SELECT count(*) FROM notified) >= 0
-$insert$ else $insert$
-INSERT INTO pgboss.%2$I (
+    SELECT id FROM ins WHERE (SELECT count(*) FROM notified) >= 0;
+  else
+    return query
+    INSERT INTO pgboss.job_common (
       id,
       name,
       data,
@@ -567,7 +570,7 @@ INSERT INTO pgboss.%2$I (
     )
     SELECT
       COALESCE(id, gen_random_uuid()) as id,
-      %1$L as name,
+      queue_name as name,
       data,
       COALESCE(priority, 0) as priority,
       j.start_after,
@@ -599,7 +602,7 @@ INSERT INTO pgboss.%2$I (
           WHEN (right("startAfter", 1) = 'Z' OR "startAfter" ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN CAST("startAfter" as timestamp with time zone)
           ELSE pgboss.job_now() + CAST(COALESCE("startAfter",'0') as interval)
           END as start_after
-      FROM json_to_recordset($1::text::json) as x (
+      FROM json_to_recordset(jobs::json) as x (
         id uuid,
         priority integer,
         data jsonb,
@@ -624,10 +627,11 @@ INSERT INTO pgboss.%2$I (
         "pendingDependencies" integer
       )
     ) j
-    JOIN pgboss.queue q ON q.name = %1$L
+    JOIN pgboss.queue q ON q.name = queue_name
     ON CONFLICT DO NOTHING
-    RETURNING id
-$insert$ end
+    RETURNING id;
+  end if;
+end
 $pgboss$;
-comment on function private.pgboss_insert_statement(boolean) is
-  'The job insert pg-boss runs for boss.send(), as a format() template (%1$L queue name, %2$I job table; $1 = JSON array of jobs). With notify, it also pg_notify()s workers when a job is due now.';
+comment on function private.pgboss_insert(text, text, boolean) is
+  'The job insert pg-boss runs for boss.send() into a non-partitioned queue (jobs: JSON array of pg-boss job objects). With notify, it also pg_notify()s workers when a job is due now.';

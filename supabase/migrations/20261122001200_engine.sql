@@ -38,8 +38,8 @@ select pgboss.create_queue('hook.unsubscribe', '{
 }');
 
 -- boss.send() from SQL, for many jobs at once: the same insert statement pg-boss runs (see
--- private.pgboss_insert_statement), so queue defaults, policies, singleton and throttle indexes,
--- groups and the NOTIFY wake-up behave exactly as for a job sent from Node.
+-- private.pgboss_insert), so queue defaults, policies, singleton and throttle indexes, groups
+-- and the NOTIFY wake-up behave exactly as for a job sent from Node.
 create function private.enqueue_jobs(queue text, jobs jsonb) returns setof uuid
 language plpgsql
 security definer
@@ -49,9 +49,12 @@ declare
   target record;
   bad_key text;
 begin
-  select q.name, q.table_name, q.notify into target from pgboss.queue q where q.name = queue;
+  select q.name, q.partition, q.notify into target from pgboss.queue q where q.name = queue;
   if not found then
     raise exception 'queue: % is not a pg-boss queue', queue using errcode = '22023';
+  elsif target.partition then
+    raise exception 'queue: % is partitioned; enqueue() serves queues in pg-boss''s shared job table', queue
+      using errcode = '22023';
   end if;
   if jsonb_typeof(jobs) <> 'array' then
     raise exception 'jobs: must be an array of {data, options}' using errcode = '22023';
@@ -67,13 +70,12 @@ begin
   end if;
   -- The job objects boss.send() builds (manager.js #toJobPayload): options plus data, the
   -- group split into id and tier.
-  return query execute format(private.pgboss_insert_statement(target.notify), target.name, target.table_name)
-  using (
+  return query select private.pgboss_insert(target.name, (
     select coalesce(jsonb_agg(
       (coalesce(j -> 'options', '{}') - 'group')
       || jsonb_build_object('data', j -> 'data', 'singletonOffset', 0,
                             'groupId', j #> '{options,group,id}', 'groupTier', j #> '{options,group,tier}')), '[]')::text
-    from jsonb_array_elements(jobs) j);
+    from jsonb_array_elements(jobs) j), target.notify);
 end
 $$;
 comment on function private.enqueue_jobs(text, jsonb) is
