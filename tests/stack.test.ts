@@ -110,7 +110,7 @@ test("npm start in the foreground prefixes logs per component and stops everythi
   const { FUNCTIONS_URL } = readStackEnv(localDir);
   await waitForHttp(`${FUNCTIONS_URL}/api/health`, undefined, 5_000);
   assert.match(output, /^gateway +\| \{.*"msg":"request".*"status":200/m, "gateway lines carry its prefix");
-  assert.match(output, /^worker +\| \{.*"msg":"worker started"/m, "worker lines carry its prefix");
+  assert.match(output, /^worker +\| \{.*"msg":"worker starting"/m, "worker lines carry its prefix");
 
   const pids = stackPids();
   assert.equal(pids.length, 3);

@@ -1,0 +1,301 @@
+// The `webhooks` function (DESIGN.md, flow 2): POST /webhooks/:service/:hookJobId. Size and
+// content checks, the hook job (cached), the action's verifier and handshake, then ONE SQL call
+// that stores the events and enqueues their executions. Reactions never run here.
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { WebhookRequest } from "../../../packages/nodes/src/define.ts";
+import { createApp } from "../_shared/app.ts";
+import { errorBody } from "../_shared/errors.ts";
+import { log } from "../_shared/log.ts";
+import { LookupCache } from "./cache.ts";
+import { DatabaseUnavailable, type Hook, loadHook, storeBatch } from "./store.ts";
+import { IngestBatcher, type IngestResult, NotStored } from "./batcher.ts";
+
+/** Largest body accepted, in bytes (1 MiB). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+const ACCEPTED_TYPES = ["application/json", "application/*+json", "application/x-www-form-urlencoded", "text/*"];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** What a sender should wait before retrying after a 503. */
+const RETRY_AFTER_SECONDS = "5";
+/** A NUL character in JSON text (an escape not itself escaped): Postgres jsonb cannot store it. */
+const JSON_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+
+/**
+ * Hook jobs by id, secret included (memory only), for 30 s. Safe to reuse: a hook's service, action,
+ * type and secret never change (another action means another hook job), whether it is active is
+ * decided by ingest_event at every delivery, and a deleted one is forgotten when ingest_event says
+ * so. Only its params may lag behind an edit, by 30 s at most.
+ */
+const hooks = new LookupCache<Hook>({ load: loadHook, ttlMs: 30_000, missTtlMs: 5_000, maxEntries: 10_000 });
+
+/** Deliveries arriving together are stored together (see batcher.ts); 4 of the pool's 5 connections at most. */
+const batcher = new IngestBatcher({ store: storeBatch, slots: 4, maxEvents: 200, maxQueued: 5_000, timeoutMs: 10_000 });
+
+export const app = createApp("/webhooks");
+
+type Outcome =
+  | "accepted"
+  | "duplicate"
+  | "ignored"
+  | "handshake"
+  | "inactive"
+  | "not_found"
+  | "unauthorized"
+  | "too_large"
+  | "unsupported_media_type"
+  | "invalid_body"
+  | "database_unavailable"
+  | "error";
+
+/** The one log line of a delivery. */
+interface DeliveryLog {
+  requestId: string;
+  hookJobId: string;
+  service: string;
+  outcome: Outcome;
+  hook_log_id: string | null;
+  hook_log_ids?: string[];
+  events?: number;
+  status?: number;
+  error?: string;
+}
+
+type BodyKind = "json" | "form" | "text";
+
+/** JSON, form-encoded or text; a request without a content type is read as text. Anything else: null. */
+function bodyKind(contentType: string | undefined): BodyKind | null {
+  const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
+  if (type === "") return "text";
+  if (type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"))) return "json";
+  if (type === "application/x-www-form-urlencoded") return "form";
+  if (type.startsWith("text/")) return "text";
+  return null;
+}
+
+/** The body, or null as soon as it exceeds `limit` bytes (the rest is never read). */
+async function readCapped(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
+  if (!stream) return new Uint8Array();
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return body;
+}
+
+function reject(
+  c: Context,
+  delivery: DeliveryLog,
+  outcome: Outcome,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  details?: unknown,
+  headers?: Record<string, string>,
+): Response {
+  delivery.outcome = outcome;
+  return c.json(errorBody(code, message, details), status, headers);
+}
+
+const NOT_FOUND = "No webhook at this address";
+
+function unavailable(c: Context, delivery: DeliveryLog, error: Error): Response {
+  delivery.error = error.message;
+  return reject(
+    c,
+    delivery,
+    "database_unavailable",
+    503,
+    "database_unavailable",
+    "The event could not be stored right now. Retry in a few seconds with the same X-Area-Delivery id: it is stored once.",
+    undefined,
+    { "retry-after": RETRY_AFTER_SECONDS },
+  );
+}
+
+async function deliver(c: Context, delivery: DeliveryLog, receivedAt: Date): Promise<Response> {
+  // 1. Size and content type, from the headers, before anything is read.
+  const declared = c.req.header("content-length");
+  if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) {
+    return reject(c, delivery, "too_large", 413, "payload_too_large", "The body is larger than 1 MiB", {
+      limit_bytes: MAX_BODY_BYTES,
+    });
+  }
+  const kind = bodyKind(c.req.header("content-type"));
+  if (!kind) {
+    return reject(
+      c,
+      delivery,
+      "unsupported_media_type",
+      415,
+      "unsupported_media_type",
+      "Send the body as JSON, form-encoded or text",
+      { accepted: ACCEPTED_TYPES },
+    );
+  }
+
+  // 2. The hook: an unknown one, another service's or a polling one all look the same.
+  if (!UUID.test(delivery.hookJobId)) return reject(c, delivery, "not_found", 404, "not_found", NOT_FOUND);
+  let hook: Hook | null;
+  try {
+    hook = await hooks.get(delivery.hookJobId.toLowerCase());
+  } catch (error) {
+    if (error instanceof DatabaseUnavailable) return unavailable(c, delivery, error);
+    throw error;
+  }
+  if (!hook || hook.service !== delivery.service || hook.type !== "webhook" || !hook.trigger) {
+    if (hook && !hook.trigger) delivery.error = `no webhook trigger for ${hook.service}/${hook.action} in this runtime`;
+    return reject(c, delivery, "not_found", 404, "not_found", NOT_FOUND);
+  }
+
+  // The body, never more than the limit (a chunked body has no Content-Length to check).
+  const rawBody = await readCapped(c.req.raw.body, MAX_BODY_BYTES);
+  if (!rawBody) {
+    return reject(c, delivery, "too_large", 413, "payload_too_large", "The body is larger than 1 MiB", {
+      limit_bytes: MAX_BODY_BYTES,
+    });
+  }
+  const text = new TextDecoder().decode(rawBody);
+  let body: unknown = text;
+  let invalidJson = false;
+  if (kind === "json") {
+    try {
+      body = text.trim() === "" ? null : JSON.parse(text);
+    } catch {
+      invalidJson = true;
+    }
+  }
+  const url = new URL(c.req.url);
+  const request: WebhookRequest = {
+    method: c.req.method,
+    headers: Object.fromEntries(c.req.raw.headers), // Headers iterates lower-cased names
+    query: Object.fromEntries(url.searchParams),
+    rawBody,
+    body,
+    receivedAt,
+  };
+
+  // 3. Authenticity: one answer whatever the reason, so a forger learns nothing.
+  const trigger = hook.trigger;
+  let authentic = false;
+  if (hook.secret !== null) {
+    try {
+      authentic = await trigger.verify(request, hook.secret);
+    } catch (error) {
+      delivery.error = `verifier failed: ${(error as Error).message}`;
+    }
+  }
+  if (!authentic) {
+    return reject(c, delivery, "unauthorized", 401, "unauthorized", "The request could not be authenticated");
+  }
+  if (invalidJson) {
+    return reject(c, delivery, "invalid_body", 400, "invalid_json", "The body is not valid JSON");
+  }
+
+  // 4. A provider's URL check gets its answer and makes no event.
+  const reply = trigger.handshake?.(request);
+  if (reply) {
+    delivery.outcome = "handshake";
+    return c.body(reply.body, reply.status as ContentfulStatusCode, {
+      "content-type": reply.contentType ?? "text/plain; charset=utf-8",
+    });
+  }
+
+  const events = trigger.events(request, hook.params);
+  delivery.events = events.length;
+  if (events.length === 0) {
+    delivery.outcome = "ignored";
+    return c.json({ status: "ignored", events: [] }, 200);
+  }
+  const outputs = events.map((event) => JSON.stringify(event.outputs));
+  if (outputs.some((json) => JSON_NUL.test(json))) {
+    return reject(
+      c,
+      delivery,
+      "invalid_body",
+      400,
+      "invalid_body",
+      "The body holds NUL characters, which cannot be stored",
+    );
+  }
+
+  // 5. One statement: stored with their execution jobs, or not at all.
+  let results: IngestResult[];
+  try {
+    results = await batcher.ingest({ hookJobId: hook.id, dedupeKeys: events.map((event) => event.dedupeKey), outputs });
+  } catch (error) {
+    if (error instanceof NotStored) return unavailable(c, delivery, error);
+    throw error;
+  }
+
+  const accepted = results.flatMap((result) => result.status === "accepted" ? [result.hook_log_id!] : []);
+  delivery.hook_log_id = accepted[0] ?? null;
+  if (accepted.length > 1) delivery.hook_log_ids = accepted;
+  if (results.some((result) => result.status === "unknown_hook")) {
+    hooks.delete(hook.id);
+    return reject(c, delivery, "not_found", 404, "not_found", NOT_FOUND);
+  }
+  if (accepted.length > 0) {
+    delivery.outcome = "accepted";
+    return c.json({ status: "accepted", events: results }, 202);
+  }
+  if (results.some((result) => result.status === "inactive")) {
+    return reject(
+      c,
+      delivery,
+      "inactive",
+      409,
+      "hook_inactive",
+      "This webhook's AREA is disabled, so the event was not stored. Stop sending, or retry once it is enabled again.",
+    );
+  }
+  delivery.outcome = "duplicate";
+  return c.json({ status: "duplicate" }, 200);
+}
+
+const route = "/:service/:hookJobId";
+
+app.post(route, async (c) => {
+  const receivedAt = new Date();
+  const delivery: DeliveryLog = {
+    requestId: c.get("requestId"),
+    hookJobId: c.req.param("hookJobId"),
+    service: c.req.param("service"),
+    outcome: "error",
+    hook_log_id: null,
+  };
+  try {
+    const response = await deliver(c, delivery, receivedAt);
+    delivery.status = response.status;
+    return response;
+  } catch (error) {
+    delivery.status = 500;
+    delivery.error = (error as Error).message;
+    throw error;
+  } finally {
+    const level = delivery.status === undefined || delivery.status >= 500 ? "warn" : "info";
+    log[level]("webhook delivery", { ...delivery });
+  }
+});
+
+app.all(route, (c) =>
+  c.json(
+    errorBody("method_not_allowed", `Webhooks are delivered with POST, not ${c.req.method}`),
+    405,
+    { allow: "POST" },
+  ));

@@ -1,0 +1,116 @@
+// The webhooks function's database access, as the service role (SUPABASE_DB_URL): the hook job
+// with what it takes to verify a delivery and turn it into events (app.ts keeps it in memory for
+// a few seconds, so a burst of deliveries costs no lookup), and the statement that stores events.
+import type { WebhookTrigger } from "../../../packages/nodes/src/define.ts";
+import { type Keyring, loadKeyring, unseal } from "../../../packages/nodes/src/crypto.ts";
+import { enabledServices, findAction } from "../../../packages/nodes/src/registry.ts";
+import { sql } from "../_shared/db.ts";
+import type { IngestResult, StoreBatch } from "./batcher.ts";
+
+export interface Hook {
+  id: string;
+  /** The service key, which must match the URL's `:service`. */
+  service: string;
+  action: string;
+  type: "webhook" | "polling";
+  /** The signing secret in clear; null when the hook has none (never for a webhook hook). */
+  secret: string | null;
+  /** The action's params, parsed by its schema (defaults applied), as the worker's poller does. */
+  params: Record<string, unknown>;
+  /** The action's webhook trigger in this runtime's catalogue, or null when it has none here. */
+  trigger: WebhookTrigger | null;
+}
+
+/** The database could not answer: the caller should be told to retry (503), never that all is well. */
+export class DatabaseUnavailable extends Error {}
+
+interface HookRow {
+  id: string;
+  type: "webhook" | "polling";
+  service: string;
+  action: string;
+  key_id: string | null;
+  secret: string | null;
+  params: Record<string, unknown>;
+}
+
+const catalogue = enabledServices(Deno.env.toObject());
+
+let keyring: Promise<Keyring> | undefined;
+
+async function clearSecret(row: HookRow): Promise<string | null> {
+  if (row.secret === null || row.key_id === null) return row.secret; // not sealed yet: as create_area issued it
+  keyring ??= loadKeyring(Deno.env.get("AREA_ENCRYPTION_KEY"));
+  return unseal(await keyring, row.key_id, row.secret);
+}
+
+/** Rejects with DatabaseUnavailable when `query` fails or takes longer than `ms`. */
+async function database<T>(query: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([query, timeout]);
+  } catch (error) {
+    throw new DatabaseUnavailable((error as Error).message, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads one hook job (null when there is none). Status is left out: ingest_event decides on it, never a cache. */
+export async function loadHook(id: string): Promise<Hook | null> {
+  const [row] = await database(
+    sql<HookRow[]>`
+      select h.id, h.type, s.key as service, sa.key as action, k.key_id, k.secret,
+             coalesce((select jsonb_object_agg(p.name, v.value)
+                       from public.area_action_param_values v
+                       join public.service_action_params p on p.id = v.param_id
+                       where v.area_action_id = h.area_action_id), '{}') as params
+      from public.hook_jobs h
+      join public.service_actions sa on sa.id = h.service_action_id
+      join public.services s on s.id = sa.service_id
+      left join private.hook_job_secrets k on k.hook_job_id = h.id
+      where h.id = ${id}::uuid`,
+    5_000,
+  );
+  if (!row) return null;
+  const action = findAction(catalogue, row.service, row.action);
+  return {
+    id: row.id,
+    service: row.service,
+    action: row.action,
+    type: row.type,
+    secret: await clearSecret(row),
+    params: action ? action.params.parse(row.params) as Record<string, unknown> : row.params,
+    trigger: action?.trigger.webhook ?? null,
+  };
+}
+
+/**
+ * private.ingest_event for every event of every delivery, in one statement (one transaction).
+ * The JSON goes as text (`::text::jsonb`): typed jsonb, postgres.js would encode the string again.
+ */
+export const storeBatch: StoreBatch = async (batch) => {
+  const parts: string[] = [];
+  for (const delivery of batch) {
+    delivery.dedupeKeys.forEach((key, i) => {
+      parts.push(`{"h":"${delivery.hookJobId}","k":${JSON.stringify(key)},"o":${delivery.outputs[i]}}`);
+    });
+  }
+  const rows = await sql<{ result: IngestResult }[]>`
+    select private.ingest_event((e ->> 'h')::uuid, e ->> 'k', e -> 'o') as result
+    from jsonb_array_elements(${`[${parts.join(",")}]`}::text::jsonb) with ordinality as t(e, n)
+    order by n`;
+  if (rows.length !== parts.length || rows.some((row) => !row.result?.status)) {
+    throw new Error(`ingest_event answered ${rows.length} rows for ${parts.length} events`);
+  }
+  const results: IngestResult[][] = [];
+  let next = 0;
+  for (const delivery of batch) {
+    results.push(rows.slice(next, next + delivery.dedupeKeys.length).map((row) => row.result));
+    next += delivery.dedupeKeys.length;
+  }
+  return results;
+};
