@@ -7,8 +7,21 @@ type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 const encoder = new TextEncoder();
 
-function hmacKey(secret: string, usage: "sign" | "verify"): Promise<HmacKey> {
-  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [usage]);
+/** Imported keys by secret: a busy endpoint verifies every delivery with the same few secrets. */
+const keys = new Map<string, Promise<HmacKey>>();
+const MAX_CACHED_KEYS = 1_000;
+
+function hmacKey(secret: string): Promise<HmacKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size >= MAX_CACHED_KEYS) keys.delete(keys.keys().next().value!);
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]);
+    keys.set(secret, key);
+  }
+  return key;
 }
 
 function bytes(data: Uint8Array | string): Uint8Array<ArrayBuffer> {
@@ -18,7 +31,7 @@ function bytes(data: Uint8Array | string): Uint8Array<ArrayBuffer> {
 
 /** The lower-case hex HMAC-SHA256 of `data` under `secret`. */
 export async function signHmacSha256(secret: string, data: Uint8Array | string): Promise<string> {
-  const signature = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret, "sign"), bytes(data)));
+  const signature = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), bytes(data)));
   return Array.from(signature, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
@@ -33,5 +46,5 @@ export async function verifyHmacSha256(
 ): Promise<boolean> {
   if (!SHA256_HEX.test(signatureHex)) return false;
   const signature = Uint8Array.from(signatureHex.match(/../g)!, (pair) => parseInt(pair, 16));
-  return crypto.subtle.verify("HMAC", await hmacKey(secret, "verify"), signature, bytes(data));
+  return crypto.subtle.verify("HMAC", await hmacKey(secret), signature, bytes(data));
 }
