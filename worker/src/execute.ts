@@ -10,6 +10,7 @@ import { findReaction } from "@area/nodes/registry";
 import { renderParams } from "@area/nodes/template";
 import type { JobResult, JobWithMetadata } from "pg-boss";
 import type pg from "pg";
+import type { Enums } from "../../supabase/functions/_shared/database.types.ts";
 import type { ContextFactory } from "./context.ts";
 import { loadCredentials, markNeedsReconnect } from "./credentials.ts";
 import type { DefinitionCache, ReactionStep } from "./definitions.ts";
@@ -33,7 +34,8 @@ export interface ExecutorDeps {
   log: Logger;
 }
 
-type Status = "success" | "failed" | "skipped" | "partial_success";
+/** An execution's outcome ("running" is only ever a row's state while it runs). */
+type Status = Exclude<Enums<"execution_status">, "running">;
 
 interface StepRecord {
   area_reaction_id: string;

@@ -3,11 +3,12 @@
 import type { Keyring } from "@area/nodes/crypto";
 import { unseal } from "@area/nodes/crypto";
 import type pg from "pg";
+import type { Enums } from "../../supabase/functions/_shared/database.types.ts";
 
 export interface HookJob {
   id: string;
   areaId: string;
-  status: "active" | "paused" | "error";
+  status: Enums<"hook_status">;
   service: string;
   action: string;
   connectionId: string | null;
@@ -16,7 +17,7 @@ export interface HookJob {
   /** Whether a cursor row exists: without one, the next poll is the baseline. */
   hasCursor: boolean;
   webhookEndpoint: string | null;
-  subscriptionState: string;
+  subscriptionState: Enums<"hook_subscription_state">;
   subscriptionId: string | null;
   secret: { keyId: string | null; value: string } | null;
 }

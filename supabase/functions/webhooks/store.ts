@@ -5,6 +5,7 @@ import type { WebhookTrigger } from "../../../packages/nodes/src/define.ts";
 import { type Keyring, loadKeyring, unseal } from "../../../packages/nodes/src/crypto.ts";
 import { enabledServices, findAction } from "../../../packages/nodes/src/registry.ts";
 import { sql } from "../_shared/db.ts";
+import type { Enums } from "../_shared/database.types.ts";
 import type { IngestResult, StoreBatch } from "./batcher.ts";
 
 export interface Hook {
@@ -12,7 +13,7 @@ export interface Hook {
   /** The service key, which must match the URL's `:service`. */
   service: string;
   action: string;
-  type: "webhook" | "polling";
+  type: Enums<"hook_type">;
   /** The signing secret in clear; null when the hook has none (never for a webhook hook). */
   secret: string | null;
   /** The action's params, parsed by its schema (defaults applied), as the worker's poller does. */
@@ -26,7 +27,7 @@ export class DatabaseUnavailable extends Error {}
 
 interface HookRow {
   id: string;
-  type: "webhook" | "polling";
+  type: Enums<"hook_type">;
   service: string;
   action: string;
   key_id: string | null;
