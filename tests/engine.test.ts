@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import pg from "pg";
-import { createArea, createUser, waitFor } from "./support/areas.ts";
+import { createArea, createUser, waitFor } from "../scripts/lib/areas.ts";
 import { type Received, startReceiver } from "./support/receiver.ts";
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
@@ -78,8 +78,11 @@ test("an event runs its reactions in order with rendered params and an Idempoten
     const keys = receiver.received.map((request) => request.headers["idempotency-key"]);
     assert.equal(new Set(keys).size, 2, "one key per (event, reaction)");
     assert.ok(keys.every((key) => String(key).startsWith(`${hookLogId}:`)));
-    const { rows: [counted] } = await pool.query("select triggered_count from public.areas where id = $1", [area.id]);
-    assert.equal(Number(counted.triggered_count), 1);
+    // The worker adds counters up and writes them once a second.
+    await waitFor("the AREA's run counter", async () => {
+      const { rows: [counted] } = await pool.query("select triggered_count from public.areas where id = $1", [area.id]);
+      return Number(counted.triggered_count) === 1;
+    }, 5_000);
   } finally {
     await receiver.close();
   }

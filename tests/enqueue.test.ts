@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import pg from "pg";
 import { PgBoss } from "pg-boss";
-import { waitFor } from "./support/areas.ts";
+import { waitFor } from "../scripts/lib/areas.ts";
 
 const databaseUrl = process.env.DATABASE_URL!;
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });

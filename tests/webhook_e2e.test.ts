@@ -12,7 +12,7 @@ import pg from "pg";
 import { root } from "../scripts/lib/database.ts";
 import { waitForHttp } from "../scripts/lib/processes.ts";
 import { freePort, gatewayArgs } from "../scripts/lib/stack.ts";
-import { createArea, createUser, waitFor } from "./support/areas.ts";
+import { createArea, createUser, waitFor } from "../scripts/lib/areas.ts";
 import { startReceiver } from "./support/receiver.ts";
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 });

@@ -165,8 +165,9 @@ comment on function private.record_poll(uuid, jsonb, jsonb) is
   'Stores a poll''s events [{dedupeKey, outputs}] through ingest_event and then its cursor; the first poll after enabling only stores the cursor (baseline).';
 
 -- What the worker writes while executing an event, one call per step: reaction rows as they
--- finish (so a retry knows which already succeeded), then the action row with the outcome, the
--- event marked processed and the AREA's counters bumped. Rows are keyed by idempotency key:
+-- finish (so a retry knows which already succeeded), then the action row with the outcome and
+-- the event marked processed. (The AREA's run counters are added up by the worker and written
+-- once a second: see worker/src/counters.ts.) Rows are keyed by idempotency key:
 -- a retry updates its row (attempt n) instead of adding one.
 create function private.record_execution(hook_log_id uuid, attempt integer, reactions jsonb,
                                          outcome public.execution_status default null, error_text text default null,
@@ -215,15 +216,10 @@ begin
   if settled then
     update public.hook_logs l set processed = true, processed_at = now() where l.id = event.id and not l.processed;
   end if;
-  if outcome in ('success', 'partial_success', 'failed') and record_execution.attempt = 1 then
-    update public.areas a set triggered_count = a.triggered_count + 1,
-                              last_triggered_at = greatest(a.last_triggered_at, event.received_at)
-    where a.id = event.area_id;
-  end if;
 end
 $$;
 comment on function private.record_execution(uuid, integer, jsonb, public.execution_status, text, timestamptz, boolean) is
-  'Worker bookkeeping for one event: upserts reaction rows [{area_reaction_id, status, request_payload, response_payload, error_text, started_at, finished_at}]; with an outcome, also the action row and the AREA counters, and when settled (no retry follows) marks the event processed.';
+  'Worker bookkeeping for one event: upserts reaction rows [{area_reaction_id, status, request_payload, response_payload, error_text, started_at, finished_at}]; with an outcome, also the action row; when settled (no retry follows) marks the event processed.';
 
 -- Enqueues a hook.poll job for every due slot of every active polling hook up to now() + horizon,
 -- in one statement, and moves next_run_at past the window. A hook that missed more than one
@@ -233,6 +229,7 @@ returns integer
 language plpgsql
 security definer
 set search_path = ''
+set jit = off -- generate_series() misleads the planner into JIT-compiling a plan that runs in milliseconds
 as $$
 declare
   window_end timestamptz := now() + horizon;

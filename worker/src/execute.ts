@@ -13,6 +13,7 @@ import type pg from "pg";
 import type { Enums } from "../../supabase/functions/_shared/database.types.ts";
 import type { ContextFactory } from "./context.ts";
 import { loadCredentials, markNeedsReconnect } from "./credentials.ts";
+import type { TriggerCounters } from "./counters.ts";
 import type { DefinitionCache, ReactionStep } from "./definitions.ts";
 import type { Metrics } from "./metrics.ts";
 
@@ -27,6 +28,7 @@ export interface ExecutorDeps {
   keyring: Keyring;
   catalogue: readonly ServiceDefinition[];
   definitions: DefinitionCache;
+  counters: TriggerCounters;
   makeContext: ContextFactory;
   /** Sends the event again later (a provider asked to come back at Retry-After). */
   reschedule(job: ExecuteJob, startAfterSeconds: number, groupId: string | null | undefined): Promise<void>;
@@ -101,10 +103,11 @@ export function createExecutor(deps: ExecutorDeps) {
     const { rows: [event] } = await pool.query<{
       area_id: string;
       outputs: Record<string, unknown>;
+      received_at: Date;
       processed: boolean;
       succeeded: string[];
     }>(
-      `select l.area_id, l.event_payload as outputs, l.processed,
+      `select l.area_id, l.event_payload as outputs, l.received_at, l.processed,
               array(select e.area_reaction_id::text from public.execution_logs e
                     where e.hook_log_id = l.id and e.area_reaction_id is not null and e.status = 'success') as succeeded
        from public.hook_logs l where l.id = $1`,
@@ -137,6 +140,8 @@ export function createExecutor(deps: ExecutorDeps) {
       return { id: job.id, status: "completed" };
     }
 
+    // The action fired: counted once, at the first attempt that gets this far.
+    if (attempt === 1) deps.counters.add(event.area_id, event.received_at.toISOString());
     const succeeded = new Set(event.succeeded);
     const pending = area.reactions.filter((step) => !succeeded.has(step.id));
     const failures: string[] = [];

@@ -9,6 +9,7 @@ import pg from "pg";
 import { syncCatalogue } from "./catalogue.ts";
 import { loadConfig } from "./config.ts";
 import { contextFactory } from "./context.ts";
+import { TriggerCounters } from "./counters.ts";
 import { DefinitionCache } from "./definitions.ts";
 import { createEgress } from "./egress.ts";
 import { createExecutor } from "./execute.ts";
@@ -50,6 +51,7 @@ let boss = createBoss();
 
 const metrics = createMetrics(pool);
 const definitions = new DefinitionCache(pool, log);
+const counters = new TriggerCounters(pool, log);
 const egress = createEgress({ allowedHosts: config.allowedHosts });
 const makeContext = contextFactory(egress, config.allowedHosts);
 let working = false;
@@ -84,6 +86,7 @@ const sealSecrets = () =>
   );
 await sealSecrets();
 const sealTimer = setInterval(sealSecrets, 2_000);
+const countersTimer = setInterval(() => void counters.flush(), 1_000);
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 
@@ -92,6 +95,7 @@ const execute = createExecutor({
   keyring,
   catalogue,
   definitions,
+  counters,
   makeContext,
   metrics,
   log,
@@ -124,7 +128,7 @@ function batch<T>(queue: string, handle: (job: JobWithMetadata<T>) => Promise<Jo
 /** Registers a queue's handler: metadata (attempts) and per-job results, batches fetched in bursts. */
 function work<T>(
   queue: string,
-  limits: { localConcurrency: number; groupConcurrency: number; pollingIntervalSeconds: number },
+  limits: { localConcurrency: number; groupConcurrency: number; pollingIntervalSeconds: number; batchSize?: number },
   handle: (job: JobWithMetadata<T>) => Promise<JobResult>,
 ) {
   return boss.work(queue, {
@@ -153,8 +157,14 @@ for (let attempt = 1;; attempt++) {
   }
   if (stopping) process.exit(0);
 }
-const executeLimits = { localConcurrency: config.concurrency, groupConcurrency: config.groupConcurrency };
-await work("area.execute", { ...executeLimits, pollingIntervalSeconds: 2 }, execute);
+// A fetch returns at most groupConcurrency jobs of one busy user, and pg-boss fetches again at
+// once only after a full batch: a batch larger than that cap would idle between polls.
+await work("area.execute", {
+  localConcurrency: config.concurrency,
+  groupConcurrency: config.groupConcurrency,
+  batchSize: Math.min(config.batchSize, config.groupConcurrency),
+  pollingIntervalSeconds: 2,
+}, execute);
 // One poll per hook at a time (the group is the hook): a slow poll never races its cursor.
 await work("hook.poll", { localConcurrency: config.concurrency, groupConcurrency: 1, pollingIntervalSeconds: 1 }, poll);
 const registrationLimits = { localConcurrency: 1, groupConcurrency: 1, pollingIntervalSeconds: 5 };
@@ -169,11 +179,13 @@ async function shutdown(signal: string): Promise<void> {
   working = false;
   log.info("shutting down", { signal, timeoutMs: config.shutdownTimeoutMs });
   clearInterval(sealTimer);
+  clearInterval(countersTimer);
   // Stops fetching and waits for the jobs in hand; what is still running at the timeout is
   // left to its heartbeat, so another worker retries it within seconds.
   await boss.stop({ graceful: true, timeout: config.shutdownTimeoutMs }).catch((error) =>
     log.warn("pg-boss stop failed", { error: (error as Error).message })
   );
+  await counters.flush();
   await definitions.stop();
   await egress.close();
   health.close();

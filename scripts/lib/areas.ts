@@ -1,4 +1,4 @@
-// Users and AREAs for the cross-component suites, created the way clients do: create_area()
+// Users and AREAs for the suites and the benchmark, created the way clients do: create_area()
 // called as the user (role authenticated with their JWT claims), RLS and validation included.
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
@@ -13,8 +13,9 @@ export async function createUser(pool: pg.Pool, email = `user-${randomUUID()}@ex
 
 export interface CreatedArea {
   id: string;
-  hook: { id: string; type: string };
-  webhook?: { url: string; secret: string };
+  hook: { id: string; type: string; status: string };
+  /** For webhook actions: the endpoint path, and the secret (only in the result of create_area). */
+  webhook: { endpoint: string; secret: string | null } | null;
 }
 
 export async function createArea(pool: pg.Pool, userId: string, definition: unknown): Promise<CreatedArea> {
@@ -38,12 +39,16 @@ export async function createArea(pool: pg.Pool, userId: string, definition: unkn
   }
 }
 
-/** Polls until `probe` returns a value (not undefined), or fails naming what it waited for. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+/** Polls until `probe` returns a value (not undefined or false), or fails naming what it waited for. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value !== undefined) return value;
+    if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
