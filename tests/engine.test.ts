@@ -136,11 +136,15 @@ test("a 429 with Retry-After reschedules the event for then, without failing the
     assert.deepEqual(rows.map((row) => [row.status, row.attempt]), [["success", 2], ["success", 2]]);
     assert.equal(arrivals.length, 2);
     assert.ok(arrivals[1] - arrivals[0] >= 1_900, `waited ${arrivals[1] - arrivals[0]} ms for a Retry-After of 2 s`);
-    const { rows: jobs } = await pool.query<{ state: string }>(
-      "select state from pgboss.job where name = 'area.execute' and data ->> 'hookLogId' = $1 order by created_on",
-      [hookLogId],
-    );
-    assert.deepEqual(jobs.map((job) => job.state), ["completed", "completed"], "rescheduled as a new job");
+    // pg-boss marks a job completed just after its handler returns, so wait for that too.
+    const states = await waitFor("both jobs to complete", async () => {
+      const { rows } = await pool.query<{ state: string }>(
+        "select state from pgboss.job where name = 'area.execute' and data ->> 'hookLogId' = $1 order by created_on",
+        [hookLogId],
+      );
+      return rows.every((job) => job.state === "completed") && rows.map((job) => job.state);
+    }, 10_000);
+    assert.deepEqual(states, ["completed", "completed"], "rescheduled as a new job; neither failed");
   } finally {
     await receiver.close();
   }
