@@ -276,6 +276,22 @@ grant execute on function private.enqueue_jobs(text, jsonb), private.enqueue(tex
   private.record_execution(uuid, integer, jsonb, public.execution_status, text, timestamptz, boolean),
   private.schedule_polls(interval, uuid[]) to service_role;
 
+-- A hook job with everything its handlers read (the webhooks function to verify a delivery,
+-- the worker to poll or register it): service and action keys, params by name, the secret.
+create view private.hook_job_details as
+select h.id, h.area_id, h.status, h.type, s.key as service, sa.key as action, h.user_service_id as connection_id,
+       coalesce((select jsonb_object_agg(p.name, v.value)
+                 from public.area_action_param_values v join public.service_action_params p on p.id = v.param_id
+                 where v.area_action_id = h.area_action_id), '{}') as params,
+       h.webhook_endpoint, h.subscription_state, h.provider_subscription_id,
+       k.key_id as secret_key_id, k.secret
+from public.hook_jobs h
+join public.service_actions sa on sa.id = h.service_action_id
+join public.services s on s.id = sa.service_id
+left join private.hook_job_secrets k on k.hook_job_id = h.id;
+comment on view private.hook_job_details is
+  'Hook jobs with their service and action keys, params by name and webhook secret (sealed unless secret_key_id is null), as the webhooks function and the worker read them.';
+
 -- Operator views over the queues.
 create view admin.queue_depth with (security_invoker = true) as
 select j.name as queue, j.state, count(*) as jobs,

@@ -1,27 +1,40 @@
-// The NodeContext a node runs with: the egress-checked, classifying fetch, its credentials, a
-// logger carrying the job's ids, and the job's abort signal.
-import type { NodeContext } from "@area/nodes/define";
+// The NodeContext a node runs with: the egress-checked, classifying fetch, its connection's
+// decrypted credentials, a logger carrying the job's ids, and the job's abort signal.
+import type { Keyring } from "@area/nodes/crypto";
+import type { NodeContext, ServiceDefinition } from "@area/nodes/define";
 import { createNodeFetch } from "@area/nodes/fetch";
 import type { Logger } from "@area/nodes/log";
 import type { AllowedHosts } from "@area/nodes/net";
+import type pg from "pg";
+import { loadCredentials } from "./credentials.ts";
 import type { Egress } from "./egress.ts";
 
 export interface ContextFactory {
-  (options: {
-    log: Logger;
-    signal: AbortSignal;
-    credentials: Record<string, unknown> | null;
-    /** The node's service authenticates (a 401 then means its credentials are bad). */
-    authenticates: boolean;
-  }): NodeContext;
+  (options: { service: string; connectionId: string | null; log: Logger; signal: AbortSignal }): Promise<NodeContext>;
 }
 
-export function contextFactory(egress: Egress, allowedHosts: AllowedHosts): ContextFactory {
-  return ({ log, signal, credentials, authenticates }) => ({
-    fetch: createNodeFetch({ fetch: egress.fetch, allowedHosts, authenticates, signal }),
-    credentials,
-    log,
-    signal,
-    env: process.env,
-  });
+export function contextFactory(deps: {
+  pool: pg.Pool;
+  keyring: Keyring;
+  catalogue: readonly ServiceDefinition[];
+  egress: Egress;
+  allowedHosts: AllowedHosts;
+}): ContextFactory {
+  return async ({ service, connectionId, log, signal }) => {
+    const definition = deps.catalogue.find((candidate) => candidate.key === service);
+    if (!definition) throw new Error(`service ${service} is not served by this worker`);
+    return {
+      fetch: createNodeFetch({
+        fetch: deps.egress.fetch,
+        allowedHosts: deps.allowedHosts,
+        // With credentials sent, a 401 means they are bad (AuthError), not a plain refusal.
+        authenticates: definition.auth !== "none",
+        signal,
+      }),
+      credentials: await loadCredentials(deps.pool, deps.keyring, connectionId),
+      log,
+      signal,
+      env: process.env,
+    };
+  };
 }

@@ -16,11 +16,15 @@ export class TriggerCounters {
 
   /** One more firing of the AREA's action, received at `receivedAt`. */
   add(areaId: string, receivedAt: string): void {
+    this.#merge(areaId, 1, receivedAt);
+  }
+
+  #merge(areaId: string, count: number, lastAt: string): void {
     const entry = this.#pending.get(areaId);
-    if (!entry) this.#pending.set(areaId, { count: 1, lastAt: receivedAt });
+    if (!entry) this.#pending.set(areaId, { count, lastAt });
     else {
-      entry.count++;
-      if (receivedAt > entry.lastAt) entry.lastAt = receivedAt;
+      entry.count += count;
+      if (lastAt > entry.lastAt) entry.lastAt = lastAt;
     }
   }
 
@@ -39,10 +43,7 @@ export class TriggerCounters {
       );
     } catch (error) {
       // Kept for the next flush: the database may be restarting.
-      for (const [areaId, { count, lastAt }] of batch) {
-        this.add(areaId, lastAt);
-        this.#pending.get(areaId)!.count += count - 1;
-      }
+      for (const [areaId, { count, lastAt }] of batch) this.#merge(areaId, count, lastAt);
       this.#log.warn("counters not written yet", { areas: batch.size, error: (error as Error).message });
     }
   }

@@ -2,7 +2,6 @@
 // renders each reaction's params from the action's outputs and runs the reactions in order,
 // recording every step (private.record_execution) so a retry skips what already succeeded.
 import { evaluateCondition } from "@area/nodes/condition";
-import type { Keyring } from "@area/nodes/crypto";
 import type { ServiceDefinition } from "@area/nodes/define";
 import { AuthError, PermanentError, RetryableError } from "@area/nodes/errors";
 import type { Logger } from "@area/nodes/log";
@@ -12,7 +11,8 @@ import type { JobResult, JobWithMetadata } from "pg-boss";
 import type pg from "pg";
 import type { Enums } from "../../supabase/functions/_shared/database.types.ts";
 import type { ContextFactory } from "./context.ts";
-import { loadCredentials, markNeedsReconnect } from "./credentials.ts";
+import { markNeedsReconnect } from "./credentials.ts";
+import { describeError as describe } from "./describe.ts";
 import type { TriggerCounters } from "./counters.ts";
 import type { DefinitionCache, ReactionStep } from "./definitions.ts";
 import type { Metrics } from "./metrics.ts";
@@ -25,7 +25,6 @@ export interface ExecuteJob {
 
 export interface ExecutorDeps {
   pool: pg.Pool;
-  keyring: Keyring;
   catalogue: readonly ServiceDefinition[];
   definitions: DefinitionCache;
   counters: TriggerCounters;
@@ -49,12 +48,8 @@ interface StepRecord {
   finished_at: string;
 }
 
+/** The action row's error_text: the failures of the reactions, one per line, bounded. */
 const MAX_ERROR_TEXT = 2_000;
-
-function describe(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.slice(0, MAX_ERROR_TEXT);
-}
 
 export function createExecutor(deps: ExecutorDeps) {
   const { pool, log: baseLog } = deps;
@@ -89,9 +84,7 @@ export function createExecutor(deps: ExecutorDeps) {
       const issues = parsed.error.issues.map((issue) => `params.${issue.path.join(".")}: ${issue.message}`);
       throw new PermanentError(`rendered params are invalid: ${issues.join("; ")}`);
     }
-    const service = deps.catalogue.find((candidate) => candidate.key === step.service)!;
-    const credentials = await loadCredentials(pool, deps.keyring, step.connectionId);
-    const ctx = deps.makeContext({ log, signal, credentials, authenticates: service.auth !== "none" });
+    const ctx = await deps.makeContext({ service: step.service, connectionId: step.connectionId, log, signal });
     return { request: parsed.data, output: await node.run({ ...ctx, idempotencyKey }, parsed.data) };
   }
 

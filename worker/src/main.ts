@@ -53,7 +53,7 @@ const metrics = createMetrics(pool);
 const definitions = new DefinitionCache(pool, log);
 const counters = new TriggerCounters(pool, log);
 const egress = createEgress({ allowedHosts: config.allowedHosts });
-const makeContext = contextFactory(egress, config.allowedHosts);
+const makeContext = contextFactory({ pool, keyring, catalogue, egress, allowedHosts: config.allowedHosts });
 let working = false;
 let stopping = false;
 
@@ -92,7 +92,6 @@ process.on("SIGINT", () => void shutdown("SIGINT"));
 
 const execute = createExecutor({
   pool,
-  keyring,
   catalogue,
   definitions,
   counters,
@@ -106,7 +105,7 @@ const execute = createExecutor({
     });
   },
 });
-const poll = createPoller({ pool, keyring, catalogue, makeContext, log });
+const poll = createPoller({ pool, catalogue, makeContext, log });
 const registrar = createRegistrar({ pool, keyring, catalogue, makeContext, publicUrl: config.publicUrl, log });
 
 /** Runs a batch's jobs side by side; a handler that throws fails (and retries) only its own job. */

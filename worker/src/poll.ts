@@ -1,15 +1,14 @@
 // hook.poll: runs the action's poll() for one scheduled slot and hands its events and cursor to
 // private.record_poll(), which stores the events before the cursor (the first poll after enabling
 // only sets the baseline).
-import type { Keyring } from "@area/nodes/crypto";
 import type { ServiceDefinition } from "@area/nodes/define";
-import { AuthError, RetryableError } from "@area/nodes/errors";
+import { RetryableError } from "@area/nodes/errors";
 import type { Logger } from "@area/nodes/log";
 import { findAction } from "@area/nodes/registry";
 import type { Job, JobResult } from "pg-boss";
 import type pg from "pg";
 import type { ContextFactory } from "./context.ts";
-import { loadCredentials, markNeedsReconnect } from "./credentials.ts";
+import { describeError } from "./describe.ts";
 import { loadHook, recordHookFailure } from "./hooks.ts";
 
 export interface PollJob {
@@ -19,7 +18,6 @@ export interface PollJob {
 
 export interface PollerDeps {
   pool: pg.Pool;
-  keyring: Keyring;
   catalogue: readonly ServiceDefinition[];
   makeContext: ContextFactory;
   log: Logger;
@@ -39,14 +37,12 @@ export function createPoller(deps: PollerDeps) {
       const action = findAction(deps.catalogue, hook.service, hook.action);
       const polling = action?.trigger.polling;
       if (!action || !polling) throw new Error(`action ${hook.service}/${hook.action} cannot be polled by this worker`);
-      const service = deps.catalogue.find((candidate) => candidate.key === hook.service)!;
       const params = action.params.parse(hook.params) as Record<string, unknown>;
-      const credentials = await loadCredentials(deps.pool, deps.keyring, hook.connectionId);
-      const ctx = deps.makeContext({
+      const ctx = await deps.makeContext({
+        service: hook.service,
+        connectionId: hook.connectionId,
         log: areaLog,
         signal: job.signal,
-        credentials,
-        authenticates: service.auth !== "none",
       });
       const result = await polling.poll(
         { ...ctx, hookJobId, scheduledAt: new Date(scheduledAt) },
@@ -60,10 +56,9 @@ export function createPoller(deps: PollerDeps) {
       areaLog.info("polled", { ...outcome, events: result.events.length });
       return { id: job.id, status: "completed" };
     } catch (error) {
-      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const text = describeError(error);
       areaLog.warn("poll failed", { error: text, retryable: error instanceof RetryableError });
-      await recordHookFailure(deps.pool, hookJobId, text);
-      if (error instanceof AuthError && hook.connectionId) await markNeedsReconnect(deps.pool, hook.connectionId, text);
+      await recordHookFailure(deps.pool, hookJobId, hook.connectionId, error, text);
       // The next slot polls again anyway; only a transient failure is worth retrying this one.
       return { id: job.id, status: error instanceof RetryableError ? "failed" : "completed", output: { error: text } };
     }

@@ -4,13 +4,13 @@
 // AREA was being disabled or deleted is removed again at once.
 import type { Keyring } from "@area/nodes/crypto";
 import type { ServiceDefinition } from "@area/nodes/define";
-import { AuthError, RetryableError } from "@area/nodes/errors";
+import { RetryableError } from "@area/nodes/errors";
 import type { Logger } from "@area/nodes/log";
 import { findAction } from "@area/nodes/registry";
 import type { Job, JobResult } from "pg-boss";
 import type pg from "pg";
 import type { ContextFactory } from "./context.ts";
-import { loadCredentials, markNeedsReconnect } from "./credentials.ts";
+import { describeError } from "./describe.ts";
 import { hookSecret, loadHook, recordHookFailure } from "./hooks.ts";
 
 export interface RegistrationJob {
@@ -34,25 +34,16 @@ export function createRegistrar(deps: RegistrationDeps) {
   const { pool } = deps;
 
   async function nodeContext(job: Job<RegistrationJob>, log: Logger) {
-    const webhook = findAction(deps.catalogue, job.data.service, job.data.action)?.trigger.webhook;
-    const service = deps.catalogue.find((candidate) => candidate.key === job.data.service);
-    if (!webhook || !service) {
-      throw new Error(`action ${job.data.service}/${job.data.action} is not served by this worker`);
-    }
-    const credentials = await loadCredentials(pool, deps.keyring, job.data.connectionId);
-    return {
-      webhook,
-      ctx: deps.makeContext({ log, signal: job.signal, credentials, authenticates: service.auth !== "none" }),
-    };
+    const { service, action, connectionId } = job.data;
+    const webhook = findAction(deps.catalogue, service, action)?.trigger.webhook;
+    if (!webhook) throw new Error(`action ${service}/${action} is not served by this worker`);
+    return { webhook, ctx: await deps.makeContext({ service, connectionId, log, signal: job.signal }) };
   }
 
   async function settle(job: Job<RegistrationJob>, log: Logger, error: unknown): Promise<JobResult> {
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const text = describeError(error);
     log.warn(`${job.name} failed`, { error: text, retryable: error instanceof RetryableError });
-    await recordHookFailure(pool, job.data.hookJobId, `${job.name}: ${text}`);
-    if (error instanceof AuthError && job.data.connectionId) {
-      await markNeedsReconnect(pool, job.data.connectionId, text);
-    }
+    await recordHookFailure(pool, job.data.hookJobId, job.data.connectionId, error, `${job.name}: ${text}`);
     return { id: job.id, status: error instanceof RetryableError ? "failed" : "completed", output: { error: text } };
   }
 

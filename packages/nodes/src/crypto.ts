@@ -54,3 +54,11 @@ export async function unseal(keyring: Keyring, keyId: string, ciphertext: string
   const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, 12) }, key, bytes.slice(12));
   return new TextDecoder().decode(plain);
 }
+
+/**
+ * A stored webhook secret in clear. create_area() issues secrets in SQL, where the key never is,
+ * so a secret is stored as issued (key id null) until the worker seals it moments later.
+ */
+export function openStoredSecret(keyring: Keyring, keyId: string | null, stored: string): Promise<string> {
+  return keyId === null ? Promise.resolve(stored) : unseal(keyring, keyId, stored);
+}

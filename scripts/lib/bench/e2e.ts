@@ -46,7 +46,7 @@ export async function measureE2e(
     response.writeHead(200, { "content-type": "text/plain" }).end("ok");
   });
   try {
-    const user = await createUser(pool, `bench-e2e-${process.pid}-${Date.now()}@example.com`);
+    const user = await createUser(pool);
     const area = await createArea(pool, user, {
       name: "Bench: end to end",
       enabled: true,

@@ -19,7 +19,7 @@ export interface EngineResult {
 }
 
 export async function measureEngine(pool: pg.Pool, events: number, capMs: number): Promise<EngineResult> {
-  const user = await createUser(pool, `bench-engine-${process.pid}-${Date.now()}@example.com`);
+  const user = await createUser(pool);
   const area = await createArea(pool, user, {
     name: "Bench: engine throughput",
     enabled: true,

@@ -23,7 +23,7 @@ export async function prepareIngest(
   pool: pg.Pool,
   functionsUrl: string,
 ): Promise<{ url: string; hookJobId: string }> {
-  const user = await createUser(pool, `bench-ingest-${process.pid}-${Date.now()}@example.com`);
+  const user = await createUser(pool);
   const area = await createArea(pool, user, {
     name: "Bench: webhook intake",
     enabled: true,

@@ -2,7 +2,7 @@
 // with what it takes to verify a delivery and turn it into events (app.ts keeps it in memory for
 // a few seconds, so a burst of deliveries costs no lookup), and the statement that stores events.
 import type { WebhookTrigger } from "../../../packages/nodes/src/define.ts";
-import { type Keyring, loadKeyring, unseal } from "../../../packages/nodes/src/crypto.ts";
+import { type Keyring, loadKeyring, openStoredSecret } from "../../../packages/nodes/src/crypto.ts";
 import { enabledServices, findAction } from "../../../packages/nodes/src/registry.ts";
 import { sql } from "../_shared/db.ts";
 import type { Enums } from "../_shared/database.types.ts";
@@ -30,7 +30,7 @@ interface HookRow {
   type: Enums<"hook_type">;
   service: string;
   action: string;
-  key_id: string | null;
+  secret_key_id: string | null;
   secret: string | null;
   params: Record<string, unknown>;
 }
@@ -40,9 +40,9 @@ const catalogue = enabledServices(Deno.env.toObject());
 let keyring: Promise<Keyring> | undefined;
 
 async function clearSecret(row: HookRow): Promise<string | null> {
-  if (row.secret === null || row.key_id === null) return row.secret; // not sealed yet: as create_area issued it
+  if (row.secret === null) return null;
   keyring ??= loadKeyring(Deno.env.get("AREA_ENCRYPTION_KEY"));
-  return unseal(await keyring, row.key_id, row.secret);
+  return openStoredSecret(await keyring, row.secret_key_id, row.secret);
 }
 
 /** Rejects with DatabaseUnavailable when `query` fails or takes longer than `ms`. */
@@ -64,16 +64,8 @@ async function database<T>(query: Promise<T>, ms: number): Promise<T> {
 export async function loadHook(id: string): Promise<Hook | null> {
   const [row] = await database(
     sql<HookRow[]>`
-      select h.id, h.type, s.key as service, sa.key as action, k.key_id, k.secret,
-             coalesce((select jsonb_object_agg(p.name, v.value)
-                       from public.area_action_param_values v
-                       join public.service_action_params p on p.id = v.param_id
-                       where v.area_action_id = h.area_action_id), '{}') as params
-      from public.hook_jobs h
-      join public.service_actions sa on sa.id = h.service_action_id
-      join public.services s on s.id = sa.service_id
-      left join private.hook_job_secrets k on k.hook_job_id = h.id
-      where h.id = ${id}::uuid`,
+      select id, type, service, action, secret_key_id, secret, params
+      from private.hook_job_details where id = ${id}::uuid`,
     5_000,
   );
   if (!row) return null;
