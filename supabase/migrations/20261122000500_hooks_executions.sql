@@ -74,6 +74,7 @@ create table public.hook_logs (
   received_at timestamptz not null default now(),
   processed boolean not null default false,
   processed_at timestamptz,
+  origin text not null default 'event' check (origin in ('event', 'test', 'replay')),
   -- Unique per hook job; area_id (fixed by the hook job) leads too, so this index also
   -- serves the composite foreign key below.
   unique (hook_job_id, area_id, dedupe_key),
@@ -89,6 +90,7 @@ comment on column public.hook_logs.event_payload is 'The action''s outputs for t
 comment on column public.hook_logs.received_at is 'When AREA detected the event.';
 comment on column public.hook_logs.processed is 'Whether the worker finished executing it.';
 comment on column public.hook_logs.processed_at is 'When the worker finished.';
+comment on column public.hook_logs.origin is 'event (detected by the action), test (a test run) or replay (a forced replay of another event).';
 
 create index hook_logs_unprocessed on public.hook_logs (received_at) where not processed;
 create index hook_logs_area_recent on public.hook_logs (area_id, received_at desc);

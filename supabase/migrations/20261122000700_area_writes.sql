@@ -123,6 +123,7 @@ as $$
   select public.area_definition(a.id)
     || jsonb_build_object(
       'created_at', a.created_at, 'updated_at', a.updated_at, 'paused_reason', a.paused_reason,
+      'triggered_count', a.triggered_count, 'last_triggered_at', a.last_triggered_at,
       'hook', (select jsonb_build_object('id', h.id, 'type', h.type, 'status', h.status,
                       'polling_interval_seconds', h.polling_interval_seconds, 'next_run_at', h.next_run_at)
                from public.hook_jobs h where h.area_id = a.id),

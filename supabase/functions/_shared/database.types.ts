@@ -452,6 +452,7 @@ export type Database = {
           "event_payload": NonNullable<Json>;
           "hook_job_id": string;
           "id": string;
+          "origin": string;
           "processed": boolean;
           "processed_at": string | null;
           "received_at": string;
@@ -463,6 +464,7 @@ export type Database = {
           "event_payload": NonNullable<Json>;
           "hook_job_id": string;
           "id"?: string;
+          "origin"?: string;
           "processed"?: boolean;
           "processed_at"?: string | null;
           "received_at"?: string;
@@ -473,6 +475,7 @@ export type Database = {
           "event_payload"?: NonNullable<Json>;
           "hook_job_id"?: string;
           "id"?: string;
+          "origin"?: string;
           "processed"?: boolean;
           "processed_at"?: string | null;
           "received_at"?: string;
@@ -904,8 +907,10 @@ export type Database = {
     Functions: {
       "area_definition": { Args: { "area_id": string }; Returns: Json };
       "create_area": { Args: { "definition": Json }; Returns: Json };
+      "replay_execution": { Args: { "execution_id": string; "force"?: boolean }; Returns: string };
       "set_area_enabled": { Args: { "area_id": string; "enabled": boolean }; Returns: Json };
       "sync_catalogue": { Args: { "catalogue": Json }; Returns: Json };
+      "test_area": { Args: { "area_id": string; "payload": Json }; Returns: string };
       "update_area": { Args: { "area_id": string; "changes": Json }; Returns: Json };
     };
     Enums: {
