@@ -187,7 +187,8 @@ export function runRoutes(app: OpenAPIHono<AuthEnv>) {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const { force } = c.req.valid("json") ?? { force: false };
+      // No body at all skips validation (and its defaults): `force` is then absent.
+      const force = c.req.valid("json")?.force ?? false;
       const executionId = await asCaller(c.var.caller.claims, async (tx) => {
         const [row] = await tx`select public.replay_execution(${id}::uuid, ${force}) as id`;
         return row.id as string;
