@@ -105,41 +105,44 @@ apiTest("POST /api/areas creates the AREA as its caller and answers 201 with the
   assert.equal(read.body.webhook.url, created.body.webhook.url);
 });
 
-apiTest("invalid definitions get 422 with every field path, from the catalogue checks and from SQL, storing nothing", async () => {
-  const ada = await newUser();
-  const unknown = await call(ada, "POST", "/areas", {
-    name: "Bad",
-    action: { service: "webhook", name: "nope", params: {} },
-    reactions: [{ service: "http", name: "request", params: { method: "POST", colour: "red" } }],
-  });
-  assert.equal(unknown.status, 422);
-  assert.equal(unknown.body.error.code, "validation_failed");
-  assert.deepEqual(unknown.body.error.details.issues.map((issue: { path: string }) => issue.path), [
-    "action.name",
-    "reactions[0].params.url",
-    "reactions[0].params",
-  ]);
-  assert.match(unknown.body.error.details.issues[0].message, /webhook has no action "nope" \(actions: received\)/);
+apiTest(
+  "invalid definitions get 422 with every field path, from the catalogue checks and from SQL, storing nothing",
+  async () => {
+    const ada = await newUser();
+    const unknown = await call(ada, "POST", "/areas", {
+      name: "Bad",
+      action: { service: "webhook", name: "nope", params: {} },
+      reactions: [{ service: "http", name: "request", params: { method: "POST", colour: "red" } }],
+    });
+    assert.equal(unknown.status, 422);
+    assert.equal(unknown.body.error.code, "validation_failed");
+    assert.deepEqual(unknown.body.error.details.issues.map((issue: { path: string }) => issue.path), [
+      "action.name",
+      "reactions[0].params.url",
+      "reactions[0].params",
+    ]);
+    assert.match(unknown.body.error.details.issues[0].message, /webhook has no action "nope" \(actions: received\)/);
 
-  const shape = await call(ada, "POST", "/areas", { name: "", action: {}, reactions: [] });
-  assert.equal(shape.status, 422);
-  const paths = shape.body.error.details.issues.map((issue: { path: string }) => issue.path);
-  for (const path of ["name", "action.service", "action.name", "reactions"]) assert.ok(paths.includes(path), path);
+    const shape = await call(ada, "POST", "/areas", { name: "", action: {}, reactions: [] });
+    assert.equal(shape.status, 422);
+    const paths = shape.body.error.details.issues.map((issue: { path: string }) => issue.path);
+    for (const path of ["name", "action.service", "action.name", "reactions"]) assert.ok(paths.includes(path), path);
 
-  const badUrl = await call(ada, "POST", "/areas", definition("ftp://example.org/x"));
-  assert.equal(badUrl.status, 422);
-  assert.equal(badUrl.body.error.message, "reactions[0].params.url: must be an http(s) URL");
-  assert.deepEqual(badUrl.body.error.details, {
-    issues: [{ path: "reactions[0].params.url", rule: "invalid_value", message: "must be an http(s) URL" }],
-  });
+    const badUrl = await call(ada, "POST", "/areas", definition("ftp://example.org/x"));
+    assert.equal(badUrl.status, 422);
+    assert.equal(badUrl.body.error.message, "reactions[0].params.url: must be an http(s) URL");
+    assert.deepEqual(badUrl.body.error.details, {
+      issues: [{ path: "reactions[0].params.url", rule: "invalid_value", message: "must be an http(s) URL" }],
+    });
 
-  const placeholder = definition();
-  placeholder.reactions[0].params.body = "{{nothing.here}}";
-  const undeclared = await call(ada, "POST", "/areas", placeholder);
-  assert.equal(undeclared.status, 422);
-  assert.match(undeclared.body.error.message, /^reactions\[0\]\.params\.body: /);
-  assert.equal(await areaCount(ada), 0);
-});
+    const placeholder = definition();
+    placeholder.reactions[0].params.body = "{{nothing.here}}";
+    const undeclared = await call(ada, "POST", "/areas", placeholder);
+    assert.equal(undeclared.status, 422);
+    assert.match(undeclared.body.error.message, /^reactions\[0\]\.params\.body: /);
+    assert.equal(await areaCount(ada), 0);
+  },
+);
 
 apiTest("GET /api/areas pages newest first with a cursor that neither repeats nor skips", async () => {
   const ada = await newUser();
@@ -187,59 +190,62 @@ apiTest("PATCH, disable, enable and DELETE change only the caller's AREA", async
   assert.equal(await areaCount(ada), 0);
 });
 
-apiTest("a test run and replays go through the queue and the worker; replay without force skips what succeeded", async () => {
-  const target = receiver();
-  try {
-    const ada = await newUser();
-    const { body: area } = await call(ada, "POST", "/areas", definition(target.url));
-    const settled = (id: string) =>
-      waitFor(`execution ${id}`, async () => {
-        const { body } = await call(ada, "GET", `/executions/${id}`);
-        return body.settled && body;
-      });
+apiTest(
+  "a test run and replays go through the queue and the worker; replay without force skips what succeeded",
+  async () => {
+    const target = receiver();
+    try {
+      const ada = await newUser();
+      const { body: area } = await call(ada, "POST", "/areas", definition(target.url));
+      const settled = (id: string) =>
+        waitFor(`execution ${id}`, async () => {
+          const { body } = await call(ada, "GET", `/executions/${id}`);
+          return body.settled && body;
+        });
 
-    const test = await call(ada, "POST", `/areas/${area.id}/test`, { payload: { body: { text: "hello" } } });
-    assert.equal(test.status, 202, test.text);
-    assert.equal(test.headers.get("location"), `/api/executions/${test.body.execution_id}`);
-    const run = await settled(test.body.execution_id);
-    assert.equal(run.origin, "test");
-    assert.equal(run.status, "success");
-    assert.equal(run.reactions.length, 1);
-    assert.equal(run.reactions[0].status, "success");
-    assert.deepEqual(target.requests.map((r) => r.body), ['{"t":"hello"}']);
-    const key = target.requests[0].key;
-    assert.equal(key, `${run.id}:${run.reactions[0].area_reaction_id}`);
+      const test = await call(ada, "POST", `/areas/${area.id}/test`, { payload: { body: { text: "hello" } } });
+      assert.equal(test.status, 202, test.text);
+      assert.equal(test.headers.get("location"), `/api/executions/${test.body.execution_id}`);
+      const run = await settled(test.body.execution_id);
+      assert.equal(run.origin, "test");
+      assert.equal(run.status, "success");
+      assert.equal(run.reactions.length, 1);
+      assert.equal(run.reactions[0].status, "success");
+      assert.deepEqual(target.requests.map((r) => r.body), ['{"t":"hello"}']);
+      const key = target.requests[0].key;
+      assert.equal(key, `${run.id}:${run.reactions[0].area_reaction_id}`);
 
-    // Without a payload, the action's sample from the catalogue is used.
-    const sampled = await settled((await call(ada, "POST", `/areas/${area.id}/test`)).body.execution_id);
-    assert.equal((sampled.event as { body: { text: string } }).body.text, "Hello from a webhook");
-    assert.equal(target.requests.length, 2);
+      // Without a payload, the action's sample from the catalogue is used.
+      const sampled = await settled((await call(ada, "POST", `/areas/${area.id}/test`)).body.execution_id);
+      assert.equal((sampled.event as { body: { text: string } }).body.text, "Hello from a webhook");
+      assert.equal(target.requests.length, 2);
 
-    const again = await call(ada, "POST", `/executions/${run.id}/replay`);
-    assert.equal(again.status, 202);
-    assert.equal(again.body.execution_id, run.id);
-    const replayed = await settled(run.id);
-    assert.equal(replayed.status, "success");
-    assert.equal(target.requests.length, 2, "the reaction that succeeded was not run again");
+      const again = await call(ada, "POST", `/executions/${run.id}/replay`);
+      assert.equal(again.status, 202);
+      assert.equal(again.body.execution_id, run.id);
+      const replayed = await settled(run.id);
+      assert.equal(replayed.status, "success");
+      assert.equal(target.requests.length, 2, "the reaction that succeeded was not run again");
 
-    const forced = await call(ada, "POST", `/executions/${run.id}/replay`, { force: true });
-    assert.equal(forced.status, 202);
-    assert.notEqual(forced.body.execution_id, run.id);
-    const copy = await settled(forced.body.execution_id);
-    assert.equal(copy.origin, "replay");
-    assert.deepEqual(copy.event, run.event);
-    assert.equal(target.requests.length, 3);
-    assert.notEqual(target.requests[2].key, key, "a forced replay has idempotency keys of its own");
+      const forced = await call(ada, "POST", `/executions/${run.id}/replay`, { force: true });
+      assert.equal(forced.status, 202);
+      assert.notEqual(forced.body.execution_id, run.id);
+      const copy = await settled(forced.body.execution_id);
+      assert.equal(copy.origin, "replay");
+      assert.deepEqual(copy.event, run.event);
+      assert.equal(target.requests.length, 3);
+      assert.notEqual(target.requests[2].key, key, "a forced replay has idempotency keys of its own");
 
-    const history = await call(ada, "GET", `/areas/${area.id}/executions?limit=2`);
-    assert.equal(history.status, 200);
-    assert.deepEqual(history.body.items.map((e: { id: string }) => e.id), [copy.id, sampled.id]);
-    const rest = await call(ada, "GET", `/areas/${area.id}/executions?limit=2&cursor=${history.body.next_cursor}`);
-    assert.deepEqual(rest.body.items.map((e: { id: string }) => e.id), [run.id]);
-  } finally {
-    await target.close();
-  }
-});
+      const history = await call(ada, "GET", `/areas/${area.id}/executions?limit=2`);
+      assert.equal(history.status, 200);
+      assert.deepEqual(history.body.items.map((e: { id: string }) => e.id), [copy.id, sampled.id]);
+      const rest = await call(ada, "GET", `/areas/${area.id}/executions?limit=2&cursor=${history.body.next_cursor}`);
+      assert.deepEqual(rest.body.items.map((e: { id: string }) => e.id), [run.id]);
+    } finally {
+      await target.close();
+    }
+  },
+);
 
 apiTest("a replay of an execution that has not finished is a 409; a test run of an incomplete AREA a 422", async () => {
   const ada = await newUser();
@@ -306,7 +312,11 @@ apiTest("bad, expired, unsigned and non-user tokens are refused with 401 before 
     ["not a JWT", "garbage", "invalid_token"],
     ["expired", await sign(claims, secret, "-10m"), "token_expired"],
     ["alg none", new UnsecuredJWT(claims).setIssuedAt().setExpirationTime("1h").encode(), "invalid_token"],
-    ["another secret", await sign(claims, new TextEncoder().encode("not-the-project-secret-at-all-00")), "invalid_token"],
+    [
+      "another secret",
+      await sign(claims, new TextEncoder().encode("not-the-project-secret-at-all-00")),
+      "invalid_token",
+    ],
     ["wrong audience", await sign({ ...claims, aud: "someone-else" }), "invalid_token"],
     ["anon key", Deno.env.get("SUPABASE_ANON_KEY") ?? "", "invalid_token"],
     ["service role key", Deno.env.get("SUPABASE_SERVICE_ROLE_KEY") ?? "", "invalid_token"],
