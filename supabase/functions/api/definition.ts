@@ -1,10 +1,15 @@
 // The checks of an AREA definition against the live catalogue, as zod built from it: the service
 // and the action or reaction exist, and the params are the declared ones with the required ones
 // present. Values are then checked by create_area()/update_area() in SQL, the one authority on
-// types, placeholders and connections (supabase-js callers get the same rules).
+// types, placeholders and connections (supabase-js callers get the same rules). An action's params
+// hold no placeholders, so they also go through the node's own zod schema here: a cron expression
+// or a recurrence rule that could never run is refused when the AREA is written, not at its first poll.
 import { z } from "@hono/zod-openapi";
+import { enabledServices, findAction } from "../../../packages/nodes/src/registry.ts";
 import { validationError } from "../_shared/errors.ts";
 import type { CatalogueParam, CatalogueService } from "./catalogue.ts";
+
+const declarations = enabledServices(Deno.env.toObject());
 
 const present = z.custom<unknown>((value) => value !== undefined && value !== null, { message: "is required" });
 
@@ -37,7 +42,11 @@ function nodeSchema(kind: "action" | "reaction", services: CatalogueService[]) {
         });
         return;
       }
-      for (const issue of paramsSchema(node.params).safeParse(value.params).error?.issues ?? []) {
+      const declared = paramsSchema(node.params).safeParse(value.params);
+      const own = kind === "action" && declared.success
+        ? findAction(declarations, service.key, node.key)?.params.safeParse(value.params)
+        : undefined;
+      for (const issue of [...(declared.error?.issues ?? []), ...(own?.error?.issues ?? [])]) {
         ctx.addIssue({ ...issue, path: ["params", ...issue.path] } as Parameters<typeof ctx.addIssue>[0]);
       }
     });
