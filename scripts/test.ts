@@ -88,6 +88,15 @@ process.on("SIGINT", () => void teardown().then(() => process.exit(130)));
 
 // The suites' local HTTP receivers and fake providers stand in for the internet.
 process.env.AREA_ALLOWED_HOSTS = "127.0.0.1";
+// The provider fakes (tests/support/fakes) listen on ports chosen now, so that the stack's functions
+// and worker, and the suites, all know where they are.
+Object.assign(process.env, {
+  GITHUB_OAUTH_URL: `http://127.0.0.1:${await freePort()}`,
+  GITHUB_API_URL: `http://127.0.0.1:${await freePort()}`,
+  GITHUB_CLIENT_ID: "area-test-client",
+  GITHUB_CLIENT_SECRET: `test-secret-${process.pid}`,
+  AREA_FRONTEND_URL: "https://app.area.test/connections",
+});
 try {
   say(`starting a throwaway stack in ${localDir}`);
   stack = await startStack({

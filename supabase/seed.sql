@@ -396,6 +396,1219 @@ select public.sync_catalogue($catalogue$
               "display_order": 1
             }
           ]
+        },
+        {
+          "key": "at_datetime",
+          "name": "At a date and time",
+          "description": "Fires once, at a date and time (ISO 8601, to the second), then never again. Without an offset the time is read in a time zone. It is checked every minute, so it fires within a minute of that instant. A time already past when the AREA is enabled fires nothing: the first check only sets the baseline.",
+          "polling_supported": true,
+          "webhook_supported": false,
+          "requires_registration": false,
+          "min_polling_interval_seconds": 60,
+          "default_polling_interval_seconds": 60,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "at": {
+                "type": "string",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z|([+-](?:[01]\\d|2[0-3]):[0-5]\\d))|(?:[01]\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d(?:\\.\\d+)?)?)$",
+                "x-area-type": "date",
+                "description": "When to fire: an ISO 8601 date-time with an offset (Z, +02:00), or without one to read it in timezone",
+                "placeholder": "2026-12-24T18:00:00"
+              },
+              "timezone": {
+                "default": "UTC",
+                "description": "IANA time zone a date-time without offset is read in",
+                "placeholder": "Europe/Paris",
+                "type": "string"
+              }
+            },
+            "required": [
+              "at"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "fired_at": {
+                "type": "string",
+                "format": "date-time",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z))$",
+                "description": "The scheduled occurrence that fired (UTC)"
+              },
+              "count": {
+                "type": "integer",
+                "minimum": -9007199254740991,
+                "maximum": 9007199254740991,
+                "description": "How many times the schedule has fired since the AREA was last enabled, this time included"
+              }
+            },
+            "required": [
+              "fired_at",
+              "count"
+            ]
+          },
+          "sample": {
+            "fired_at": "2026-12-24T17:00:00.000Z",
+            "count": 1
+          },
+          "params": [
+            {
+              "name": "at",
+              "type": "date",
+              "required": true,
+              "default_value": null,
+              "placeholder": "2026-12-24T18:00:00",
+              "validation_regex": null,
+              "options": null,
+              "description": "When to fire: an ISO 8601 date-time with an offset (Z, +02:00), or without one to read it in timezone",
+              "display_order": 0
+            },
+            {
+              "name": "timezone",
+              "type": "string",
+              "required": false,
+              "default_value": "UTC",
+              "placeholder": "Europe/Paris",
+              "validation_regex": null,
+              "options": null,
+              "description": "IANA time zone a date-time without offset is read in",
+              "display_order": 1
+            }
+          ],
+          "outputs": [
+            {
+              "name": "fired_at",
+              "type": "date",
+              "description": "The scheduled occurrence that fired (UTC)",
+              "display_order": 0
+            },
+            {
+              "name": "count",
+              "type": "number",
+              "description": "How many times the schedule has fired since the AREA was last enabled, this time included",
+              "display_order": 1
+            }
+          ]
+        },
+        {
+          "key": "rrule",
+          "name": "On an iCalendar recurrence",
+          "description": "Fires on an iCalendar recurrence rule (RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE;BYHOUR=9;BYMINUTE=0) from a start date-time, in a time zone. Like the cron schedule it is checked every minute and fires at most once per check: after downtime only the latest missed occurrence fires. A rule with COUNT or UNTIL stops firing after its last occurrence.",
+          "polling_supported": true,
+          "webhook_supported": false,
+          "requires_registration": false,
+          "min_polling_interval_seconds": 60,
+          "default_polling_interval_seconds": 60,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "rule": {
+                "type": "string",
+                "description": "iCalendar recurrence rule (RFC 5545 RRULE), read from start in timezone",
+                "placeholder": "FREQ=WEEKLY;BYDAY=MO,WE;BYHOUR=9;BYMINUTE=0"
+              },
+              "start": {
+                "type": "string",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z)|(?:[01]\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d(?:\\.\\d+)?)?)$",
+                "x-area-type": "date",
+                "description": "The first occurrence (DTSTART), a local date-time read in timezone; unset BYHOUR/BYMINUTE/… take its values",
+                "placeholder": "2026-01-05T09:00:00"
+              },
+              "timezone": {
+                "default": "UTC",
+                "description": "IANA time zone the rule and its start are read in",
+                "placeholder": "Europe/Paris",
+                "type": "string"
+              }
+            },
+            "required": [
+              "rule",
+              "start"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "fired_at": {
+                "type": "string",
+                "format": "date-time",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z))$",
+                "description": "The scheduled occurrence that fired (UTC)"
+              },
+              "count": {
+                "type": "integer",
+                "minimum": -9007199254740991,
+                "maximum": 9007199254740991,
+                "description": "How many times the schedule has fired since the AREA was last enabled, this time included"
+              }
+            },
+            "required": [
+              "fired_at",
+              "count"
+            ]
+          },
+          "sample": {
+            "fired_at": "2026-01-05T08:00:00.000Z",
+            "count": 1
+          },
+          "params": [
+            {
+              "name": "rule",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "FREQ=WEEKLY;BYDAY=MO,WE;BYHOUR=9;BYMINUTE=0",
+              "validation_regex": null,
+              "options": null,
+              "description": "iCalendar recurrence rule (RFC 5545 RRULE), read from start in timezone",
+              "display_order": 0
+            },
+            {
+              "name": "start",
+              "type": "date",
+              "required": true,
+              "default_value": null,
+              "placeholder": "2026-01-05T09:00:00",
+              "validation_regex": null,
+              "options": null,
+              "description": "The first occurrence (DTSTART), a local date-time read in timezone; unset BYHOUR/BYMINUTE/… take its values",
+              "display_order": 1
+            },
+            {
+              "name": "timezone",
+              "type": "string",
+              "required": false,
+              "default_value": "UTC",
+              "placeholder": "Europe/Paris",
+              "validation_regex": null,
+              "options": null,
+              "description": "IANA time zone the rule and its start are read in",
+              "display_order": 2
+            }
+          ],
+          "outputs": [
+            {
+              "name": "fired_at",
+              "type": "date",
+              "description": "The scheduled occurrence that fired (UTC)",
+              "display_order": 0
+            },
+            {
+              "name": "count",
+              "type": "number",
+              "description": "How many times the schedule has fired since the AREA was last enabled, this time included",
+              "display_order": 1
+            }
+          ]
+        }
+      ],
+      "reactions": []
+    },
+    {
+      "key": "github",
+      "name": "GitHub",
+      "description": "Repositories, issues and pull requests on GitHub.",
+      "icon": "github",
+      "auth_kind": "oauth2",
+      "actions": [],
+      "reactions": [
+        {
+          "key": "create_issue",
+          "name": "Create an issue",
+          "description": "Opens an issue in a repository. Needs the `repo` scope for private repositories.",
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "owner": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$",
+                "description": "The repository's owner (user or organization)",
+                "placeholder": "octocat"
+              },
+              "repo": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9._-]{1,100}$",
+                "description": "The repository's name",
+                "placeholder": "hello-world"
+              },
+              "title": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 256,
+                "description": "The issue's title; {{placeholders}} are filled in"
+              },
+              "body": {
+                "description": "The issue's text (Markdown)",
+                "type": "string",
+                "maxLength": 65536
+              }
+            },
+            "required": [
+              "owner",
+              "repo",
+              "title"
+            ]
+          },
+          "params": [
+            {
+              "name": "owner",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "octocat",
+              "validation_regex": "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$",
+              "options": null,
+              "description": "The repository's owner (user or organization)",
+              "display_order": 0
+            },
+            {
+              "name": "repo",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "hello-world",
+              "validation_regex": "^[A-Za-z0-9._-]{1,100}$",
+              "options": null,
+              "description": "The repository's name",
+              "display_order": 1
+            },
+            {
+              "name": "title",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "The issue's title; {{placeholders}} are filled in",
+              "display_order": 2
+            },
+            {
+              "name": "body",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "The issue's text (Markdown)",
+              "display_order": 3
+            }
+          ]
+        }
+      ]
+    },
+    {
+      "key": "discord",
+      "name": "Discord",
+      "description": "Read and post messages in Discord server channels with your bot.",
+      "icon": "discord",
+      "auth_kind": "api_key",
+      "actions": [
+        {
+          "key": "new_message",
+          "name": "New message in a channel",
+          "description": "A message is posted in a server channel your bot can read. The message text is empty unless the bot has the Message Content intent (Developer Portal → Bot) or the message mentions it.",
+          "polling_supported": true,
+          "webhook_supported": false,
+          "requires_registration": false,
+          "min_polling_interval_seconds": 30,
+          "default_polling_interval_seconds": 60,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "channel_id": {
+                "type": "string",
+                "pattern": "^[0-9]{1,20}$",
+                "description": "The channel to watch (the bot needs View Channel and Read Message History there)",
+                "placeholder": "1234567890123456789"
+              },
+              "include_bots": {
+                "default": false,
+                "description": "Also fire on messages from bots and webhooks (off by default: an AREA posting to the channel it watches would otherwise trigger itself)",
+                "type": "boolean"
+              }
+            },
+            "required": [
+              "channel_id"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "id": {
+                "type": "string",
+                "description": "The message's id"
+              },
+              "content": {
+                "type": "string",
+                "description": "The message text"
+              },
+              "author": {
+                "type": "object",
+                "properties": {
+                  "id": {
+                    "type": "string"
+                  },
+                  "username": {
+                    "type": "string"
+                  }
+                },
+                "required": [
+                  "id",
+                  "username"
+                ],
+                "description": "Who wrote it: {id, username}"
+              },
+              "timestamp": {
+                "type": "string",
+                "format": "date-time",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z|([+-](?:[01]\\d|2[0-3]):[0-5]\\d)))$",
+                "description": "When it was posted"
+              },
+              "channel_id": {
+                "type": "string",
+                "description": "The channel's id"
+              }
+            },
+            "required": [
+              "id",
+              "content",
+              "author",
+              "timestamp",
+              "channel_id"
+            ]
+          },
+          "sample": {
+            "id": "1234567890123456789",
+            "content": "Deploy finished",
+            "author": {
+              "id": "80351110224678912",
+              "username": "ada"
+            },
+            "timestamp": "2026-01-01T12:00:00.000000+00:00",
+            "channel_id": "1234567890123456700"
+          },
+          "params": [
+            {
+              "name": "channel_id",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "1234567890123456789",
+              "validation_regex": "^[0-9]{1,20}$",
+              "options": null,
+              "description": "The channel to watch (the bot needs View Channel and Read Message History there)",
+              "display_order": 0
+            },
+            {
+              "name": "include_bots",
+              "type": "boolean",
+              "required": false,
+              "default_value": false,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "Also fire on messages from bots and webhooks (off by default: an AREA posting to the channel it watches would otherwise trigger itself)",
+              "display_order": 1
+            }
+          ],
+          "outputs": [
+            {
+              "name": "id",
+              "type": "string",
+              "description": "The message's id",
+              "display_order": 0
+            },
+            {
+              "name": "content",
+              "type": "string",
+              "description": "The message text",
+              "display_order": 1
+            },
+            {
+              "name": "author",
+              "type": "json",
+              "description": "Who wrote it: {id, username}",
+              "display_order": 2
+            },
+            {
+              "name": "timestamp",
+              "type": "date",
+              "description": "When it was posted",
+              "display_order": 3
+            },
+            {
+              "name": "channel_id",
+              "type": "string",
+              "description": "The channel's id",
+              "display_order": 4
+            }
+          ]
+        }
+      ],
+      "reactions": [
+        {
+          "key": "send_message",
+          "name": "Send a message to a channel",
+          "description": "Posts a message as your bot in a server channel (the bot needs View Channel and Send Messages there).",
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "channel_id": {
+                "type": "string",
+                "pattern": "^[0-9]{1,20}$",
+                "description": "The channel's id (Discord: User Settings → Advanced → Developer Mode, then right-click → Copy ID)",
+                "placeholder": "1234567890123456789"
+              },
+              "content": {
+                "description": "The message text (Markdown, up to 2000 characters); {{placeholders}} are filled in",
+                "placeholder": "New release: {{title}}",
+                "type": "string",
+                "maxLength": 2000
+              },
+              "embeds": {
+                "description": "Up to 10 embed objects as Discord documents them ([{\"title\": \"…\", \"description\": \"…\", \"url\": \"…\", \"color\": 5814783}])",
+                "maxItems": 10,
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "propertyNames": {
+                    "type": "string"
+                  },
+                  "additionalProperties": {}
+                }
+              },
+              "allow_mass_mentions": {
+                "default": false,
+                "description": "Let @everyone and @here in the text ping; off by default, so text from an event cannot ping a server",
+                "type": "boolean"
+              }
+            },
+            "required": [
+              "channel_id"
+            ]
+          },
+          "params": [
+            {
+              "name": "channel_id",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "1234567890123456789",
+              "validation_regex": "^[0-9]{1,20}$",
+              "options": null,
+              "description": "The channel's id (Discord: User Settings → Advanced → Developer Mode, then right-click → Copy ID)",
+              "display_order": 0
+            },
+            {
+              "name": "content",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": "New release: {{title}}",
+              "validation_regex": null,
+              "options": null,
+              "description": "The message text (Markdown, up to 2000 characters); {{placeholders}} are filled in",
+              "display_order": 1
+            },
+            {
+              "name": "embeds",
+              "type": "json",
+              "required": false,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "Up to 10 embed objects as Discord documents them ([{\"title\": \"…\", \"description\": \"…\", \"url\": \"…\", \"color\": 5814783}])",
+              "display_order": 2
+            },
+            {
+              "name": "allow_mass_mentions",
+              "type": "boolean",
+              "required": false,
+              "default_value": false,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "Let @everyone and @here in the text ping; off by default, so text from an event cannot ping a server",
+              "display_order": 3
+            }
+          ]
+        }
+      ]
+    },
+    {
+      "key": "discord_webhook",
+      "name": "Discord webhooks",
+      "description": "Post messages in a Discord channel through its webhook URL, without a bot.",
+      "icon": "discord",
+      "auth_kind": "none",
+      "actions": [],
+      "reactions": [
+        {
+          "key": "send_webhook_message",
+          "name": "Send a message through a channel webhook",
+          "description": "Posts a message, with embeds if you like, through a channel's webhook URL: no bot needed.",
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "webhook_url": {
+                "type": "string",
+                "minLength": 1,
+                "pattern": "^https?:\\/\\/[^/?#\\s]+\\/api(\\/v[0-9]+)?\\/webhooks\\/[0-9]+\\/[A-Za-z0-9_-]+\\/?(\\?[^#\\s]*)?$",
+                "description": "The channel webhook's URL (Server Settings → Integrations → Webhooks → Copy Webhook URL)",
+                "x-area-type": "secret",
+                "placeholder": "https://discord.com/api/webhooks/123456789012345678/abcdef…"
+              },
+              "content": {
+                "description": "The message text (Markdown, up to 2000 characters); {{placeholders}} are filled in",
+                "placeholder": "New release: {{title}}",
+                "type": "string",
+                "maxLength": 2000
+              },
+              "embeds": {
+                "description": "Up to 10 embed objects as Discord documents them ([{\"title\": \"…\", \"description\": \"…\", \"url\": \"…\", \"color\": 5814783}])",
+                "maxItems": 10,
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "propertyNames": {
+                    "type": "string"
+                  },
+                  "additionalProperties": {}
+                }
+              },
+              "allow_mass_mentions": {
+                "default": false,
+                "description": "Let @everyone and @here in the text ping; off by default, so text from an event cannot ping a server",
+                "type": "boolean"
+              },
+              "username": {
+                "description": "Post under this name instead of the webhook's (1 to 80 characters)",
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 80
+              },
+              "avatar_url": {
+                "description": "Post with this avatar image instead of the webhook's",
+                "type": "string",
+                "format": "uri"
+              },
+              "thread_id": {
+                "description": "Post in this thread of the webhook's channel (required for forum and media channels)",
+                "type": "string",
+                "pattern": "^[0-9]{1,20}$"
+              }
+            },
+            "required": [
+              "webhook_url"
+            ]
+          },
+          "params": [
+            {
+              "name": "webhook_url",
+              "type": "secret",
+              "required": true,
+              "default_value": null,
+              "placeholder": "https://discord.com/api/webhooks/123456789012345678/abcdef…",
+              "validation_regex": "^https?:\\/\\/[^/?#\\s]+\\/api(\\/v[0-9]+)?\\/webhooks\\/[0-9]+\\/[A-Za-z0-9_-]+\\/?(\\?[^#\\s]*)?$",
+              "options": null,
+              "description": "The channel webhook's URL (Server Settings → Integrations → Webhooks → Copy Webhook URL)",
+              "display_order": 0
+            },
+            {
+              "name": "content",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": "New release: {{title}}",
+              "validation_regex": null,
+              "options": null,
+              "description": "The message text (Markdown, up to 2000 characters); {{placeholders}} are filled in",
+              "display_order": 1
+            },
+            {
+              "name": "embeds",
+              "type": "json",
+              "required": false,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "Up to 10 embed objects as Discord documents them ([{\"title\": \"…\", \"description\": \"…\", \"url\": \"…\", \"color\": 5814783}])",
+              "display_order": 2
+            },
+            {
+              "name": "allow_mass_mentions",
+              "type": "boolean",
+              "required": false,
+              "default_value": false,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "Let @everyone and @here in the text ping; off by default, so text from an event cannot ping a server",
+              "display_order": 3
+            },
+            {
+              "name": "username",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "Post under this name instead of the webhook's (1 to 80 characters)",
+              "display_order": 4
+            },
+            {
+              "name": "avatar_url",
+              "type": "url",
+              "required": false,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "Post with this avatar image instead of the webhook's",
+              "display_order": 5
+            },
+            {
+              "name": "thread_id",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": "^[0-9]{1,20}$",
+              "options": null,
+              "description": "Post in this thread of the webhook's channel (required for forum and media channels)",
+              "display_order": 6
+            }
+          ]
+        }
+      ]
+    },
+    {
+      "key": "rss",
+      "name": "RSS and Atom feeds",
+      "description": "Follow any RSS or Atom feed.",
+      "icon": "rss",
+      "auth_kind": "none",
+      "actions": [
+        {
+          "key": "new_item",
+          "name": "New item in a feed",
+          "description": "A new item appears in an RSS (0.9x, 1.0, 2.0) or Atom feed. Items are told apart by their guid (Atom: id), else their link.",
+          "polling_supported": true,
+          "webhook_supported": false,
+          "requires_registration": false,
+          "min_polling_interval_seconds": 60,
+          "default_polling_interval_seconds": 300,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "url": {
+                "type": "string",
+                "format": "uri",
+                "description": "The feed's URL (RSS or Atom)",
+                "placeholder": "https://example.org/feed.xml"
+              }
+            },
+            "required": [
+              "url"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "title": {
+                "type": "string",
+                "description": "The item's title"
+              },
+              "link": {
+                "type": "string",
+                "description": "The item's URL"
+              },
+              "summary": {
+                "type": "string",
+                "description": "The item's description as plain text (HTML removed), up to 4000 characters"
+              },
+              "published_at": {
+                "description": "When it was published (or updated), when the feed says",
+                "type": "string",
+                "format": "date-time",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z))$"
+              },
+              "author": {
+                "type": "string",
+                "description": "The item's author, when the feed names one"
+              },
+              "guid": {
+                "type": "string",
+                "description": "The item's guid (Atom: id), when it has one"
+              },
+              "feed_title": {
+                "type": "string",
+                "description": "The feed's title"
+              }
+            },
+            "required": [
+              "title",
+              "link",
+              "summary",
+              "author",
+              "guid",
+              "feed_title"
+            ]
+          },
+          "sample": {
+            "title": "Release 2.0",
+            "link": "https://example.org/posts/release-2-0",
+            "summary": "What is new in 2.0: faster polling and dark mode.",
+            "published_at": "2026-01-01T12:00:00.000Z",
+            "author": "Ada",
+            "guid": "https://example.org/posts/release-2-0",
+            "feed_title": "Example blog"
+          },
+          "params": [
+            {
+              "name": "url",
+              "type": "url",
+              "required": true,
+              "default_value": null,
+              "placeholder": "https://example.org/feed.xml",
+              "validation_regex": null,
+              "options": null,
+              "description": "The feed's URL (RSS or Atom)",
+              "display_order": 0
+            }
+          ],
+          "outputs": [
+            {
+              "name": "title",
+              "type": "string",
+              "description": "The item's title",
+              "display_order": 0
+            },
+            {
+              "name": "link",
+              "type": "string",
+              "description": "The item's URL",
+              "display_order": 1
+            },
+            {
+              "name": "summary",
+              "type": "string",
+              "description": "The item's description as plain text (HTML removed), up to 4000 characters",
+              "display_order": 2
+            },
+            {
+              "name": "published_at",
+              "type": "date",
+              "description": "When it was published (or updated), when the feed says",
+              "display_order": 3
+            },
+            {
+              "name": "author",
+              "type": "string",
+              "description": "The item's author, when the feed names one",
+              "display_order": 4
+            },
+            {
+              "name": "guid",
+              "type": "string",
+              "description": "The item's guid (Atom: id), when it has one",
+              "display_order": 5
+            },
+            {
+              "name": "feed_title",
+              "type": "string",
+              "description": "The feed's title",
+              "display_order": 6
+            }
+          ]
+        }
+      ],
+      "reactions": []
+    },
+    {
+      "key": "weather",
+      "name": "Weather",
+      "description": "Current temperature and daily forecasts anywhere, from Open-Meteo (no account needed).",
+      "icon": "cloud-sun",
+      "auth_kind": "none",
+      "actions": [
+        {
+          "key": "temperature_crosses",
+          "name": "Temperature crosses a threshold",
+          "description": "Fires when the current temperature at a place (Open-Meteo, refreshed every 15 minutes) crosses a threshold in the chosen direction: once when it rises above it (or drops below it), not on every check while it stays there; it fires again only after going back. The first check only records which side it is on.",
+          "polling_supported": true,
+          "webhook_supported": false,
+          "requires_registration": false,
+          "min_polling_interval_seconds": 60,
+          "default_polling_interval_seconds": 300,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "latitude": {
+                "type": "number",
+                "minimum": -90,
+                "maximum": 90,
+                "description": "Latitude of the place (WGS84)",
+                "placeholder": "48.8566"
+              },
+              "longitude": {
+                "type": "number",
+                "minimum": -180,
+                "maximum": 180,
+                "description": "Longitude of the place (WGS84)",
+                "placeholder": "2.3522"
+              },
+              "threshold": {
+                "type": "number",
+                "minimum": -100,
+                "maximum": 100,
+                "description": "The temperature to watch, in °C",
+                "placeholder": "25"
+              },
+              "direction": {
+                "default": "above",
+                "description": "Fire when the temperature rises above the threshold, or when it drops below it",
+                "type": "string",
+                "enum": [
+                  "above",
+                  "below"
+                ]
+              }
+            },
+            "required": [
+              "latitude",
+              "longitude",
+              "threshold"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "temperature": {
+                "type": "number",
+                "description": "The temperature that crossed the threshold, in °C"
+              },
+              "threshold": {
+                "type": "number",
+                "description": "The threshold, in °C"
+              },
+              "observed_at": {
+                "type": "string",
+                "format": "date-time",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z))$",
+                "description": "When Open-Meteo's reading was valid (UTC)"
+              },
+              "latitude": {
+                "type": "number",
+                "description": "Latitude of the place"
+              },
+              "longitude": {
+                "type": "number",
+                "description": "Longitude of the place"
+              }
+            },
+            "required": [
+              "temperature",
+              "threshold",
+              "observed_at",
+              "latitude",
+              "longitude"
+            ]
+          },
+          "sample": {
+            "temperature": 25.3,
+            "threshold": 25,
+            "observed_at": "2026-07-01T12:15:00.000Z",
+            "latitude": 48.8566,
+            "longitude": 2.3522
+          },
+          "params": [
+            {
+              "name": "latitude",
+              "type": "number",
+              "required": true,
+              "default_value": null,
+              "placeholder": "48.8566",
+              "validation_regex": null,
+              "options": null,
+              "description": "Latitude of the place (WGS84)",
+              "display_order": 0
+            },
+            {
+              "name": "longitude",
+              "type": "number",
+              "required": true,
+              "default_value": null,
+              "placeholder": "2.3522",
+              "validation_regex": null,
+              "options": null,
+              "description": "Longitude of the place (WGS84)",
+              "display_order": 1
+            },
+            {
+              "name": "threshold",
+              "type": "number",
+              "required": true,
+              "default_value": null,
+              "placeholder": "25",
+              "validation_regex": null,
+              "options": null,
+              "description": "The temperature to watch, in °C",
+              "display_order": 2
+            },
+            {
+              "name": "direction",
+              "type": "enum",
+              "required": false,
+              "default_value": "above",
+              "placeholder": null,
+              "validation_regex": null,
+              "options": [
+                "above",
+                "below"
+              ],
+              "description": "Fire when the temperature rises above the threshold, or when it drops below it",
+              "display_order": 3
+            }
+          ],
+          "outputs": [
+            {
+              "name": "temperature",
+              "type": "number",
+              "description": "The temperature that crossed the threshold, in °C",
+              "display_order": 0
+            },
+            {
+              "name": "threshold",
+              "type": "number",
+              "description": "The threshold, in °C",
+              "display_order": 1
+            },
+            {
+              "name": "observed_at",
+              "type": "date",
+              "description": "When Open-Meteo's reading was valid (UTC)",
+              "display_order": 2
+            },
+            {
+              "name": "latitude",
+              "type": "number",
+              "description": "Latitude of the place",
+              "display_order": 3
+            },
+            {
+              "name": "longitude",
+              "type": "number",
+              "description": "Longitude of the place",
+              "display_order": 4
+            }
+          ]
+        },
+        {
+          "key": "daily_forecast",
+          "name": "Daily forecast",
+          "description": "Every day at a local time, fires with that day's forecast at a place (Open-Meteo): the highest and lowest temperature, the precipitation, the WMO weather code and a readable summary. Like the cron timer it is checked every minute and fires at most once a day; after downtime, only the latest missed day fires.",
+          "polling_supported": true,
+          "webhook_supported": false,
+          "requires_registration": false,
+          "min_polling_interval_seconds": 60,
+          "default_polling_interval_seconds": 60,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "latitude": {
+                "type": "number",
+                "minimum": -90,
+                "maximum": 90,
+                "description": "Latitude of the place (WGS84)",
+                "placeholder": "48.8566"
+              },
+              "longitude": {
+                "type": "number",
+                "minimum": -180,
+                "maximum": 180,
+                "description": "Longitude of the place (WGS84)",
+                "placeholder": "2.3522"
+              },
+              "time": {
+                "type": "string",
+                "pattern": "^([01]\\d|2[0-3]):[0-5]\\d$",
+                "description": "When to send the day's forecast, local time (HH:MM)",
+                "placeholder": "07:30"
+              },
+              "timezone": {
+                "default": "UTC",
+                "description": "IANA time zone of the time and of the forecast's day",
+                "placeholder": "Europe/Paris",
+                "type": "string"
+              }
+            },
+            "required": [
+              "latitude",
+              "longitude",
+              "time"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "date": {
+                "type": "string",
+                "format": "date",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))$",
+                "description": "The forecast's day, local to the time zone (YYYY-MM-DD)"
+              },
+              "max": {
+                "type": "number",
+                "description": "Highest temperature of the day, in °C"
+              },
+              "min": {
+                "type": "number",
+                "description": "Lowest temperature of the day, in °C"
+              },
+              "precipitation": {
+                "type": "number",
+                "description": "Precipitation of the day (rain, showers, snow), in mm"
+              },
+              "weather_code": {
+                "type": "integer",
+                "minimum": -9007199254740991,
+                "maximum": 9007199254740991,
+                "description": "The day's most severe weather, as a WMO code"
+              },
+              "summary": {
+                "type": "string",
+                "description": "The forecast in words: weather, temperatures, precipitation"
+              }
+            },
+            "required": [
+              "date",
+              "max",
+              "min",
+              "precipitation",
+              "weather_code",
+              "summary"
+            ]
+          },
+          "sample": {
+            "date": "2026-01-05",
+            "max": 9.3,
+            "min": 4.1,
+            "precipitation": 2.5,
+            "weather_code": 61,
+            "summary": "Slight rain, 4.1 to 9.3 °C, 2.5 mm of precipitation"
+          },
+          "params": [
+            {
+              "name": "latitude",
+              "type": "number",
+              "required": true,
+              "default_value": null,
+              "placeholder": "48.8566",
+              "validation_regex": null,
+              "options": null,
+              "description": "Latitude of the place (WGS84)",
+              "display_order": 0
+            },
+            {
+              "name": "longitude",
+              "type": "number",
+              "required": true,
+              "default_value": null,
+              "placeholder": "2.3522",
+              "validation_regex": null,
+              "options": null,
+              "description": "Longitude of the place (WGS84)",
+              "display_order": 1
+            },
+            {
+              "name": "time",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "07:30",
+              "validation_regex": "^([01]\\d|2[0-3]):[0-5]\\d$",
+              "options": null,
+              "description": "When to send the day's forecast, local time (HH:MM)",
+              "display_order": 2
+            },
+            {
+              "name": "timezone",
+              "type": "string",
+              "required": false,
+              "default_value": "UTC",
+              "placeholder": "Europe/Paris",
+              "validation_regex": null,
+              "options": null,
+              "description": "IANA time zone of the time and of the forecast's day",
+              "display_order": 3
+            }
+          ],
+          "outputs": [
+            {
+              "name": "date",
+              "type": "string",
+              "description": "The forecast's day, local to the time zone (YYYY-MM-DD)",
+              "display_order": 0
+            },
+            {
+              "name": "max",
+              "type": "number",
+              "description": "Highest temperature of the day, in °C",
+              "display_order": 1
+            },
+            {
+              "name": "min",
+              "type": "number",
+              "description": "Lowest temperature of the day, in °C",
+              "display_order": 2
+            },
+            {
+              "name": "precipitation",
+              "type": "number",
+              "description": "Precipitation of the day (rain, showers, snow), in mm",
+              "display_order": 3
+            },
+            {
+              "name": "weather_code",
+              "type": "number",
+              "description": "The day's most severe weather, as a WMO code",
+              "display_order": 4
+            },
+            {
+              "name": "summary",
+              "type": "string",
+              "description": "The forecast in words: weather, temperatures, precipitation",
+              "display_order": 5
+            }
+          ]
         }
       ],
       "reactions": []

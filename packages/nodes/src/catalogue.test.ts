@@ -60,7 +60,7 @@ test("the shipped catalogue has the generic webhook, http and timer nodes with t
   const http = document.services.find((service) => service.key === "http")!;
   assert.deepEqual(http.reactions[0].params.map((param) => param.name), ["url", "method", "headers", "body"]);
   const timer = document.services.find((service) => service.key === "timer")!;
-  assert.deepEqual(timer.actions.map((action) => action.key), ["every_interval", "cron"]);
+  assert.deepEqual(timer.actions.map((action) => action.key), ["every_interval", "cron", "at_datetime", "rrule"]);
   assert.equal(timer.actions[0].polling_interval_param, "seconds");
   assert.equal(timer.actions[0].min_polling_interval_seconds, 5);
   const cron = timer.actions[1];

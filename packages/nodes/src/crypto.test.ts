@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
-import { loadKeyring, seal, unseal } from "./crypto.ts";
+import { deriveKeys, loadKeyring, seal, unseal } from "./crypto.ts";
 
 const key = () => randomBytes(32).toString("base64");
 
@@ -31,4 +31,17 @@ test("tampering, unknown keys and malformed settings are refused with clear erro
   await assert.rejects(unseal(ring, "k9", sealed.ciphertext), /no encryption key "k9"/);
   await assert.rejects(loadKeyring(undefined), /AREA_ENCRYPTION_KEY is required/);
   await assert.rejects(loadKeyring("k1:c2hvcnQ="), /must be <key id>:<base64 of 32 bytes>/);
+});
+
+test("derived keys: 32 bytes per key id, one per purpose, stable, never the key itself", async () => {
+  const [k1, k2] = [key(), key()];
+  const spec = `k2:${k2},k1:${k1}`;
+  const state = await deriveKeys(spec, "area/oauth2-state/v1");
+  assert.equal(state.currentKeyId, "k2");
+  assert.deepEqual([...state.keys.keys()], ["k2", "k1"]);
+  assert.equal(state.keys.get("k2")!.length, 32);
+  assert.deepEqual((await deriveKeys(spec, "area/oauth2-state/v1")).keys.get("k1"), state.keys.get("k1"));
+  assert.notDeepEqual((await deriveKeys(spec, "other")).keys.get("k2"), state.keys.get("k2"));
+  assert.notDeepEqual(Buffer.from(state.keys.get("k2")!), Buffer.from(k2, "base64"));
+  await assert.rejects(deriveKeys("", "x"), /AREA_ENCRYPTION_KEY is required/);
 });

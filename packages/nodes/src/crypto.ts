@@ -10,21 +10,55 @@ export interface Keyring {
   keys: Map<string, AesKey>;
 }
 
-export async function loadKeyring(spec: string | undefined): Promise<Keyring> {
+/** The keys of AREA_ENCRYPTION_KEY, in order (the first is the current one), as raw bytes. */
+function parseKeySpec(spec: string | undefined): { id: string; raw: Uint8Array<ArrayBuffer> }[] {
   if (!spec?.trim()) {
     throw new Error("AREA_ENCRYPTION_KEY is required: <key id>:<base64 of 32 random bytes>[,<older id>:<key>…]");
   }
-  const keys = new Map<string, AesKey>();
-  for (const entry of spec.split(",").map((part) => part.trim())) {
+  return spec.split(",").map((part) => part.trim()).map((entry) => {
     const separator = entry.indexOf(":");
     const id = entry.slice(0, separator);
     const raw = Uint8Array.from(atob(entry.slice(separator + 1)), (c) => c.charCodeAt(0));
     if (separator < 1 || raw.length !== 32) {
       throw new Error(`AREA_ENCRYPTION_KEY entry "${id || entry.slice(0, 8)}…" must be <key id>:<base64 of 32 bytes>`);
     }
+    return { id, raw };
+  });
+}
+
+export async function loadKeyring(spec: string | undefined): Promise<Keyring> {
+  const keys = new Map<string, AesKey>();
+  for (const { id, raw } of parseKeySpec(spec)) {
     keys.set(id, await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]));
   }
-  return { currentKeyId: spec.split(",")[0].trim().split(":")[0], keys };
+  return { currentKeyId: spec!.split(",")[0].trim().split(":")[0], keys };
+}
+
+/** 32-byte keys derived for one purpose from each AREA_ENCRYPTION_KEY entry, by the same key ids. */
+export interface DerivedKeys {
+  currentKeyId: string;
+  keys: Map<string, Uint8Array<ArrayBuffer>>;
+}
+
+/**
+ * Derives a key per AREA_ENCRYPTION_KEY entry with HKDF-SHA-256 (RFC 5869: a zero salt, `purpose`
+ * as the info), so another use of the key (signing OAuth2 states, …) never shares key material with
+ * the credentials' AES-GCM. Rotation works as for the keyring: the first entry's key is current.
+ */
+export async function deriveKeys(spec: string | undefined, purpose: string): Promise<DerivedKeys> {
+  const keys = new Map<string, Uint8Array<ArrayBuffer>>();
+  const entries = parseKeySpec(spec);
+  for (const { id, raw } of entries) {
+    const master = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveBits"]);
+    const info = new TextEncoder().encode(purpose);
+    const bits = await crypto.subtle.deriveBits(
+      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info },
+      master,
+      256,
+    );
+    keys.set(id, new Uint8Array(bits));
+  }
+  return { currentKeyId: entries[0].id, keys };
 }
 
 function toBase64(bytes: Uint8Array): string {

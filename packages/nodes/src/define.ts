@@ -90,13 +90,25 @@ export interface WebhookReply {
   status: number;
   body: string;
   contentType?: string;
+  /**
+   * Set when the request tells that the provider stopped delivering to this hook (a revoked Twitch
+   * EventSub subscription): the webhooks function should mark the hook, beyond answering.
+   */
+  revoked?: { reason: string };
 }
+
+/** Operator configuration from the runtime's environment: app-level webhook keys (SLACK_SIGNING_SECRET, …). */
+export type WebhookEnv = Readonly<Record<string, string | undefined>>;
 
 export interface WebhookTrigger {
   /** The provider must be told about the endpoint (subscribe/unsubscribe jobs run then). */
   requiresRegistration: boolean;
-  /** True when the request is authentic for this hook's secret (signature, timestamp window). */
-  verify(request: WebhookRequest, secret: string): Promise<boolean>;
+  /**
+   * True when the request is authentic (signature, timestamp window): under this hook's secret, or
+   * under an application's key from `env` for providers that sign with one key per app (Slack,
+   * Discord). Without `env`, such a verifier refuses everything.
+   */
+  verify(request: WebhookRequest, secret: string, env?: WebhookEnv): Promise<boolean>;
   /** A verified request that is a handshake gets this reply and creates no event. */
   handshake?(request: WebhookRequest): WebhookReply | null;
   /** The events a verified request carries (usually one). */
@@ -132,8 +144,43 @@ export interface ServiceDefinition {
   description: string;
   icon?: string;
   auth: AuthKind;
+  /** How a user connects an account, for `auth: "oauth2"` (the flow itself: oauth2.ts). */
+  oauth2?: OAuth2Definition;
   actions: ActionDefinition[];
   reactions: ReactionDefinition[];
+}
+
+/**
+ * A provider's OAuth2 authorization code flow, declared. URLs are templates: `{NAME}` is the
+ * operator's environment variable NAME, or its default from `baseUrls` (the real provider), so
+ * tests and self-hosted providers point them elsewhere; `{client_id}` is the client id.
+ */
+export interface OAuth2Definition {
+  /** The environment variables the URLs may name, with their defaults: `{ GITHUB_API_URL: "https://api.github.com" }`. */
+  baseUrls: Record<string, string>;
+  authorizeUrl: string;
+  tokenUrl: string;
+  /** Requested scopes, joined with `scopeSeparator` (default a space). */
+  scopes: string[];
+  scopeSeparator?: string;
+  /** The provider supports PKCE with S256 (RFC 7636). */
+  pkce: boolean;
+  /** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). */
+  clientAuth: "client_secret_post" | "client_secret_basic";
+  /** Environment variables holding the client id and secret; a provider without both is unavailable. */
+  clientIdEnv: string;
+  clientSecretEnv: string;
+  /** Extra query parameters of the authorize URL (`access_type: "offline"`, …). */
+  authorizeParams?: Record<string, string>;
+  /** Headers the provider's API wants on every call (identity, revocation): `User-Agent`, a version, … */
+  apiHeaders?: Record<string, string>;
+  /** The account behind an access token: a GET with `Authorization: Bearer`, fields by dotted path in its JSON. */
+  identity: { url: string; id: string; login: string; email?: string };
+  /**
+   * Revoking a token, when the provider can: the token goes in `tokenField` of a form (RFC 7009: POST,
+   * `token`) or JSON body, the client authenticates with HTTP Basic.
+   */
+  revoke?: { url: string; method: "POST" | "DELETE"; format: "form" | "json"; tokenField: string };
 }
 
 /** A string the catalogue types as `secret`: write-only for clients, redacted from audit logs. */

@@ -37,7 +37,8 @@ export async function signHmacSha256(secret: string, data: Uint8Array | string):
 
 /**
  * True when `signatureHex` (either case) is the HMAC-SHA256 of `data` under `secret`. Web Crypto's
- * verify compares in constant time, so the response time tells a forger nothing about the signature.
+ * verify compares in constant time, so the response time tells a forger nothing about the signature
+ * (Node: CRYPTO_memcmp in src/crypto/crypto_hmac.cc; Deno: ring::hmac::verify in ext/crypto).
  */
 export async function verifyHmacSha256(
   secret: string,

@@ -1,12 +1,17 @@
 // Every service AREA ships. The catalogue, about.json and the worker all start from here.
 import type { ActionDefinition, ReactionDefinition, ServiceDefinition } from "./define.ts";
 import { bench } from "./services/bench/service.ts";
+import { discord } from "./services/discord/service.ts";
+import { discordWebhook } from "./services/discord_webhook/service.ts";
+import { github } from "./services/github/service.ts";
 import { http } from "./services/http/service.ts";
+import { rss } from "./services/rss/service.ts";
 import { timer } from "./services/timer/service.ts";
+import { weather } from "./services/weather/service.ts";
 import { webhook } from "./services/webhook/service.ts";
 
 /** The shipped services: the seed and the docs list these. */
-export const services: ServiceDefinition[] = [webhook, http, timer];
+export const services: ServiceDefinition[] = [webhook, http, timer, github, discord, discordWebhook, rss, weather];
 
 /** The services a runtime serves: the shipped ones, plus the no-op bench nodes when AREA_ENABLE_BENCH_NODES=1. */
 export function enabledServices(env: Readonly<Record<string, string | undefined>>): ServiceDefinition[] {

@@ -8,6 +8,7 @@ import { databaseReachable } from "../_shared/db.ts";
 import { ApiError, errorBody } from "../_shared/errors.ts";
 import { areaRoutes } from "./routes/areas.ts";
 import { catalogueRoutes, publicCatalogueRoutes } from "./routes/catalogue.ts";
+import { connectionRoutes } from "./routes/connections.ts";
 import { runRoutes } from "./routes/runs.ts";
 
 /** Largest request body, in bytes (256 KiB): an AREA definition is a few KiB. */
@@ -42,10 +43,13 @@ app.get("/health", async (c) => {
 
 publicCatalogueRoutes(app);
 
-for (const path of ["/services", "/areas", "/areas/*", "/executions/*"]) app.use(path, requireUser(keys));
+// GET /connections/:service/callback takes no token: the browser arrives from the provider.
+const userPaths = ["/services", "/areas", "/areas/*", "/executions/*", "/connections", "/connections/:id"];
+for (const path of [...userPaths, "/connections/:service/authorize"]) app.use(path, requireUser(keys));
 catalogueRoutes(app);
 areaRoutes(app);
 runRoutes(app);
+connectionRoutes(app);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
   type: "http",

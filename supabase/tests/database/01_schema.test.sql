@@ -4,14 +4,15 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 create extension if not exists plpgsql_check with schema extensions;
-select plan(19);
+select plan(20);
 
 select tables_are('public', array[
   'profiles', 'services', 'service_actions', 'service_action_params', 'service_action_outputs', 'service_reactions',
   'service_reaction_params', 'user_services', 'areas', 'area_actions', 'area_action_param_values', 'area_reactions',
   'area_reaction_param_values', 'hook_jobs', 'hook_logs', 'hook_states', 'execution_logs', 'audit_logs'
 ], 'the public tables are those of the public contract');
-select tables_are('private', array['user_service_credentials', 'hook_job_secrets'], 'secrets live in private');
+select tables_are('private', array['user_service_credentials', 'hook_job_secrets', 'oauth_states'],
+  'secrets (and used OAuth2 states) live in private');
 
 select is(
   (select array_agg(relname::text order by relname) from pg_class
@@ -25,7 +26,10 @@ select columns_are('public', 'execution_logs', array[
 select col_is_unique('public', 'execution_logs', 'idempotency_key', 'an idempotency key is used once');
 select col_is_unique('public', 'hook_logs', array['hook_job_id', 'area_id', 'dedupe_key'],
   'a delivery is stored once per hook job');
-select col_is_unique('public', 'hook_jobs', 'webhook_endpoint', 'webhook endpoints are unique');
+-- A unique index over the hooks that have an endpoint (polling hooks have none).
+select index_is_unique('public', 'hook_jobs', 'hook_jobs_webhook_endpoint_key', 'webhook endpoints are unique');
+select has_index('public', 'hook_jobs', 'hook_jobs_webhook_endpoint_key', 'webhook_endpoint',
+  'the unique index is the webhook endpoint''s');
 select col_is_unique('public', 'area_actions', 'area_id', 'an AREA has at most one action');
 
 select has_index('public', 'hook_jobs', 'hook_jobs_due', 'due polling hooks are indexed');

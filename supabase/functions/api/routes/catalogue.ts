@@ -7,6 +7,7 @@ import type { AuthEnv } from "../../_shared/auth.ts";
 import { asCaller } from "../../_shared/db.ts";
 import { catalogue } from "../catalogue.ts";
 import { errors } from "../schemas.ts";
+import { isAvailable } from "./connections.ts";
 
 const About = z.object({
   client: z.object({ host: z.string().openapi({ example: "203.0.113.7" }) }),
@@ -36,6 +37,9 @@ const Service = z.object({
   icon: z.string().nullable(),
   auth_kind: z.enum(["none", "oauth2", "api_key"]),
   connected: z.boolean().openapi({ description: "The caller has an active connection to it." }),
+  available: z.boolean().openapi({
+    description: "Users can connect to it on this server (false: an OAuth2 provider whose client is not configured).",
+  }),
   actions: z.array(z.object({
     key: z.string(),
     name: z.string(),
@@ -128,6 +132,7 @@ export function catalogueRoutes(app: OpenAPIHono<AuthEnv>) {
           icon: service.icon,
           auth_kind: service.auth_kind,
           connected: keys.has(service.key),
+          available: isAvailable(service.key),
           actions: service.actions.map((action) => ({
             key: action.key,
             name: action.name,

@@ -1,6 +1,8 @@
 import type { ServiceDefinition } from "../../define.ts";
+import { atDatetime } from "./at_datetime.ts";
 import { cron } from "./cron.ts";
 import { everyInterval } from "./every_interval.ts";
+import { rrule } from "./rrule.ts";
 
 export const timer: ServiceDefinition = {
   key: "timer",
@@ -8,6 +10,6 @@ export const timer: ServiceDefinition = {
   description: "Time-based triggers.",
   icon: "clock",
   auth: "none",
-  actions: [everyInterval, cron],
+  actions: [everyInterval, cron, atDatetime, rrule],
   reactions: [],
 };

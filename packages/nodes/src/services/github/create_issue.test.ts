@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { test, type TestContext } from "node:test";
+import type { ReactionContext } from "../../define.ts";
+import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
+import { createNodeFetch } from "../../fetch.ts";
+import { createLogger } from "../../log.ts";
+import { parseAllowedHosts } from "../../net.ts";
+import { type FakeGithub, startFakeGithub } from "../../../../../tests/support/fakes/github.ts";
+import { createIssue } from "./create_issue.ts";
+import { github } from "./service.ts";
+
+const TOKEN = "gho_valid";
+
+async function fake(t: TestContext): Promise<FakeGithub> {
+  const server = await startFakeGithub({
+    authenticate: (token) => token === TOKEN ? { id: 7, login: "ada", email: null } : null,
+    repositories: ["octo/hello"],
+  });
+  t.after(() => server.close());
+  return server;
+}
+
+/** The context the worker builds for a github reaction: credentials sent, so a 401 is an AuthError. */
+function context(server: FakeGithub, token = TOKEN): ReactionContext {
+  return {
+    fetch: createNodeFetch({
+      fetch: globalThis.fetch,
+      allowedHosts: parseAllowedHosts("127.0.0.1"),
+      authenticates: true,
+    }),
+    credentials: { access_token: token, token_type: "bearer" },
+    log: createLogger({ test: "github.create_issue" }),
+    signal: new AbortController().signal,
+    env: { GITHUB_API_URL: server.origin },
+    idempotencyKey: "hook-log-1:area-reaction-2",
+  };
+}
+
+test("creates the issue with GitHub's headers and returns its number and URL", async (t) => {
+  const server = await fake(t);
+  const output = await createIssue.run(context(server), {
+    owner: "octo",
+    repo: "hello",
+    title: "Build failed",
+    body: "See the logs",
+  });
+  assert.deepEqual(output, { number: 1, html_url: "https://github.com/octo/hello/issues/1" });
+  const [request] = server.requests;
+  assert.equal(request.method, "POST");
+  assert.equal(request.url, "/repos/octo/hello/issues");
+  assert.equal(request.headers.authorization, `Bearer ${TOKEN}`);
+  assert.equal(request.headers.accept, "application/vnd.github+json");
+  assert.equal(request.headers["x-github-api-version"], "2022-11-28");
+  assert.ok(request.headers["user-agent"]);
+  assert.deepEqual(JSON.parse(request.body), { title: "Build failed", body: "See the logs" });
+  assert.deepEqual(server.issues.map((issue) => [issue.repository, issue.title, issue.user]), [
+    ["octo/hello", "Build failed", "ada"],
+  ]);
+});
+
+test("a refused token is an AuthError (the connection needs reconnecting)", async (t) => {
+  const server = await fake(t);
+  await assert.rejects(
+    createIssue.run(context(server, "gho_revoked"), { owner: "octo", repo: "hello", title: "x" }),
+    (error) => error instanceof AuthError && error.status === 401 && /Bad credentials/.test(error.message),
+  );
+});
+
+test("GitHub's 422 Validation Failed and a missing repository are permanent", async (t) => {
+  const server = await fake(t);
+  await assert.rejects(
+    createIssue.run(context(server), { owner: "octo", repo: "hello", title: "" }),
+    (error) => error instanceof PermanentError && error.status === undefined && /title/.test(error.message),
+  );
+  assert.equal(server.requests.length, 0, "params that cannot be right never reach GitHub");
+  // A title that renders blank passes the params check; GitHub refuses it.
+  await assert.rejects(
+    createIssue.run(context(server), { owner: "octo", repo: "hello", title: "   " }),
+    (error) =>
+      error instanceof PermanentError && !(error instanceof AuthError) && error.status === 422 &&
+      /Validation Failed.*missing_field/.test(error.message),
+  );
+  await assert.rejects(
+    createIssue.run(context(server), { owner: "octo", repo: "missing", title: "x" }),
+    (error) => error instanceof PermanentError && error.status === 404,
+  );
+  assert.equal(server.issues.length, 0);
+});
+
+test("429 with Retry-After, and a 403 rate limit, are retryable", async (t) => {
+  const server = await fake(t);
+  server.rateLimit({ status: 429, retryAfter: 30 });
+  await assert.rejects(
+    createIssue.run(context(server), { owner: "octo", repo: "hello", title: "x" }),
+    (error) => error instanceof RetryableError && error.status === 429 && error.retryAfterSeconds === 30,
+  );
+  server.rateLimit({ status: 403 });
+  await assert.rejects(
+    createIssue.run(context(server), { owner: "octo", repo: "hello", title: "x" }),
+    (error) => error instanceof RetryableError && error.status === 403 && error.retryAfterSeconds === 60,
+  );
+  assert.equal(server.issues.length, 0);
+});
+
+test("a connection without an access token is an AuthError before any request", async (t) => {
+  const server = await fake(t);
+  const ctx = { ...context(server), credentials: {} };
+  await assert.rejects(createIssue.run(ctx, { owner: "octo", repo: "hello", title: "x" }), AuthError);
+  assert.equal(server.requests.length, 0);
+});
+
+test("the service declares GitHub's OAuth2 endpoints, PKCE and the scopes for issues and repository hooks", () => {
+  assert.equal(github.auth, "oauth2");
+  assert.deepEqual(github.oauth2?.scopes, ["repo", "admin:repo_hook"]);
+  assert.equal(github.oauth2?.pkce, true);
+  assert.equal(github.oauth2?.clientIdEnv, "GITHUB_CLIENT_ID");
+});
