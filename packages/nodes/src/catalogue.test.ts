@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { z } from "zod";
-import { catalogueDocument, fieldRows } from "./catalogue.ts";
+import { catalogueDocument, fieldRows, redactSecrets } from "./catalogue.ts";
 import { secret } from "./define.ts";
 import { services } from "./registry.ts";
 
@@ -75,4 +75,15 @@ test("the shipped catalogue has the generic webhook, http and timer nodes with t
     "number",
   ]]);
   assert.equal(document.services.some((service) => service.key === "bench"), false, "bench nodes are not shipped");
+});
+
+test("redactSecrets hides exactly the params typed secret", () => {
+  const fields = z.object({ url: z.url(), token: secret("API token"), note: z.string().optional() });
+  assert.deepEqual(redactSecrets(fields, { url: "https://example.org", token: "s3cr3t", note: "hi" }), {
+    url: "https://example.org",
+    token: "[redacted]",
+    note: "hi",
+  });
+  const plain = { url: "https://example.org" };
+  assert.equal(redactSecrets(z.object({ url: z.url() }), plain), plain);
 });

@@ -121,3 +121,18 @@ export function catalogueDocument(services: ServiceDefinition[]) {
     })),
   };
 }
+
+const secretNames = new WeakMap<Fields, string[]>();
+
+/** `values` with every param typed `secret` replaced by "[redacted]": what execution logs may keep. */
+export function redactSecrets(fields: Fields, values: Record<string, unknown>): Record<string, unknown> {
+  let names = secretNames.get(fields);
+  if (!names) {
+    names = fieldRows(fields).filter((row) => row.type === "secret").map((row) => row.name);
+    secretNames.set(fields, names);
+  }
+  if (names.length === 0) return values;
+  const redacted = { ...values };
+  for (const name of names) if (redacted[name] !== undefined) redacted[name] = "[redacted]";
+  return redacted;
+}
