@@ -136,17 +136,17 @@ apiTest(
     });
 
     // An action's params also meet the node's own schema: a cron expression that can never run.
-  const cron = await call(ada, "POST", "/areas", {
-    ...definition(),
-    action: { service: "timer", name: "cron", params: { expression: "99 * * * *", timezone: "Mars/Olympus" } },
-  });
-  assert.equal(cron.status, 422, cron.text);
-  assert.deepEqual(cron.body.error.details.issues.map((issue: { path: string }) => issue.path).sort(), [
-    "action.params.expression",
-    "action.params.timezone",
-  ]);
+    const cron = await call(ada, "POST", "/areas", {
+      ...definition(),
+      action: { service: "timer", name: "cron", params: { expression: "99 * * * *", timezone: "Mars/Olympus" } },
+    });
+    assert.equal(cron.status, 422, cron.text);
+    assert.deepEqual(cron.body.error.details.issues.map((issue: { path: string }) => issue.path).sort(), [
+      "action.params.expression",
+      "action.params.timezone",
+    ]);
 
-  const placeholder = definition();
+    const placeholder = definition();
     placeholder.reactions[0].params.body = "{{nothing.here}}";
     const undeclared = await call(ada, "POST", "/areas", placeholder);
     assert.equal(undeclared.status, 422);
