@@ -94,6 +94,48 @@ async function jwtProblem(request: Request): Promise<string | undefined> {
 const functions = await loadFunctions(args["supabase-dir"]!);
 const prefix = "/functions/v1/";
 
+/** A function's answer, with the CORS header Supabase's gateway adds when the function did not. */
+function withCors(answer: Response): Response {
+  if (answer.headers.has("access-control-allow-origin")) return answer;
+  const response = new Response(answer.body, answer);
+  response.headers.set("access-control-allow-origin", "*");
+  return response;
+}
+
+/** Hands the request to the function, under the path Supabase gives it and with x-forwarded-for added. */
+async function forward(fn: FunctionEntry, name: string, url: URL, request: Request, info: Deno.ServeHandlerInfo) {
+  url.pathname = url.pathname.slice(prefix.length - 1);
+  // The Request constructor copies the headers once; the copy is then amended in place (a copy
+  // made first and handed to the constructor would be copied twice on every request).
+  const forwarded = new Request(url, { method: request.method, headers: request.headers, body: request.body });
+  const remote = (info.remoteAddr as Deno.NetAddr).hostname;
+  const hops = forwarded.headers.get("x-forwarded-for");
+  forwarded.headers.set("x-forwarded-for", hops ? `${hops}, ${remote}` : remote);
+  try {
+    return withCors(await fn.handler(forwarded, info));
+  } catch (error) {
+    log.error("function threw", { function: name, error: String((error as Error).stack ?? error) });
+    return json(500, { code: "BOOT_ERROR", message: "Function failed to handle the request" });
+  }
+}
+
+/** What the gateway answers itself (no such function, preflight, verify_jwt), or undefined to forward. */
+async function gatewayAnswer(fn: FunctionEntry | undefined, request: Request): Promise<Response | undefined> {
+  if (!fn) return json(404, { code: "NOT_FOUND", message: "Requested function was not found" });
+  if (request.method === "OPTIONS") {
+    const requested = request.headers.get("access-control-request-headers");
+    return new Response(null, {
+      status: 204,
+      headers: { ...corsHeaders, "access-control-allow-headers": requested ?? "authorization, apikey, content-type" },
+    });
+  }
+  if (fn.verifyJwt) {
+    const problem = await jwtProblem(request);
+    if (problem) return json(401, { code: 401, message: problem });
+  }
+  return undefined;
+}
+
 Deno.serve({
   port: Number(args.port),
   hostname: "127.0.0.1",
@@ -103,48 +145,16 @@ Deno.serve({
   const url = new URL(request.url);
   const name = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length).split("/")[0] : "";
   const fn = functions.get(name);
-  const response = await (async () => {
-    if (!fn) return json(404, { code: "NOT_FOUND", message: "Requested function was not found" });
-    if (request.method === "OPTIONS") {
-      const requested = request.headers.get("access-control-request-headers");
-      return new Response(null, {
-        status: 204,
-        headers: { ...corsHeaders, "access-control-allow-headers": requested ?? "authorization, apikey, content-type" },
-      });
-    }
-    if (fn.verifyJwt) {
-      const problem = await jwtProblem(request);
-      if (problem) return json(401, { code: 401, message: problem });
-    }
-    url.pathname = url.pathname.slice(prefix.length - 1);
-    const headers = new Headers(request.headers);
-    const remote = (info.remoteAddr as Deno.NetAddr).hostname;
-    const forwarded = headers.get("x-forwarded-for");
-    headers.set("x-forwarded-for", forwarded ? `${forwarded}, ${remote}` : remote);
-    try {
-      const forwardedRequest = new Request(url, {
-        method: request.method,
-        headers,
-        body: request.body,
-      });
-      const answer = await fn.handler(forwardedRequest, info);
-      if (!answer.headers.has("access-control-allow-origin")) {
-        const withCors = new Response(answer.body, answer);
-        withCors.headers.set("access-control-allow-origin", "*");
-        return withCors;
-      }
-      return answer;
-    } catch (error) {
-      log.error("function threw", { function: name, error: String((error as Error).stack ?? error) });
-      return json(500, { code: "BOOT_ERROR", message: "Function failed to handle the request" });
-    }
-  })();
+  const answer = await gatewayAnswer(fn, request);
+  if (!answer) return await forward(fn!, name, url, request, info);
+  // Only what the gateway answers itself is logged here: the functions log each request they
+  // handle, and a second line for each is a measurable share of a busy endpoint's CPU.
   log.info("request", {
     function: name || null,
     method: request.method,
     path: url.pathname,
-    status: response.status,
+    status: answer.status,
     ms: Math.round(performance.now() - started),
   });
-  return response;
+  return answer;
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { applySupabaseCompat, pushMigrations, root } from "./database.ts";
 import { apiKey, generateEncryptionKey, generateJwtSecret } from "./keys.ts";
 import { clusterAt, ensurePostgresToolchain, initCluster, startCluster, stopCluster } from "./postgres.ts";
-import { nodeFlags, runningPid, type Service, startService, stopService, waitForHttp } from "./processes.ts";
+import { runningPid, type Service, startService, stopService, waitForHttp } from "./processes.ts";
 
 export interface Ports {
   db: number;
@@ -127,7 +127,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
     if (options.worker) {
       const worker = startService("worker", process.execPath, [
-        ...nodeFlags,
+        ...workerNodeFlags(),
         join(root, "worker/src/main.ts"),
       ], {
         ...common,
@@ -169,6 +169,15 @@ export async function stopStack(localDir: string): Promise<string[]> {
   if (existsSync(join(paths.db, "postmaster.pid"))) stopped.push("database");
   await stopCluster(cluster);
   return stopped;
+}
+
+/**
+ * The worker's node flags (heap limits among them): those of its start script, which the image's
+ * CMD repeats (tests/dockerfile.test.ts), so a stack's worker runs as a deployed one does.
+ */
+export function workerNodeFlags(): string[] {
+  const start: string = JSON.parse(readFileSync(join(root, "worker/package.json"), "utf8")).scripts.start;
+  return start.split(" ").filter((word) => word.startsWith("--"));
 }
 
 /** `deno` arguments that serve the functions of a supabase directory (scripts/gateway.ts). */

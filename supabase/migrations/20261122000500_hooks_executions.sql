@@ -14,7 +14,7 @@ create table public.hook_jobs (
   polling_interval_seconds integer check (polling_interval_seconds > 0),
   next_run_at timestamptz,
   last_run_at timestamptz,
-  webhook_endpoint text unique,
+  webhook_endpoint text,
   provider_subscription_id text,
   subscription_state public.hook_subscription_state not null default 'not_required',
   error_count integer not null default 0 check (error_count >= 0),
@@ -46,10 +46,23 @@ comment on column public.hook_jobs.last_error is 'The last failure, readable by 
 comment on column public.hook_jobs.created_at is 'When the hook job was created.';
 comment on column public.hook_jobs.updated_at is 'When it last changed.';
 
+-- The scheduler moves next_run_at of every due polling hook each minute, and a changed
+-- next_run_at means a new index entry in every index of the row (no HOT update): indexes only
+-- rows with a value where that is all they serve (polling hooks have no endpoint, timers no
+-- connection).
+create unique index hook_jobs_webhook_endpoint_key on public.hook_jobs (webhook_endpoint)
+  where webhook_endpoint is not null;
 create index hook_jobs_service_action on public.hook_jobs (service_action_id);
-create index hook_jobs_user_service on public.hook_jobs (user_service_id);
+create index hook_jobs_user_service on public.hook_jobs (user_service_id) where user_service_id is not null;
 create index hook_jobs_due on public.hook_jobs (next_run_at) where status = 'active' and type = 'polling';
-create trigger touch_updated_at before update on public.hook_jobs
+-- Every column but next_run_at: the scheduler advancing a hook is activity, not a change of the
+-- hook (as run counters are for areas), and skips the trigger altogether. A new column belongs
+-- in this list (supabase/tests/database/05_hook_lifecycle.test.sql checks it).
+create trigger touch_updated_at
+  before update of id, area_id, area_action_id, service_action_id, user_service_id, type, status,
+                   polling_interval_seconds, last_run_at, webhook_endpoint, provider_subscription_id,
+                   subscription_state, error_count, last_error, created_at
+  on public.hook_jobs
   for each row execute function private.touch_updated_at();
 
 create table private.hook_job_secrets (

@@ -635,3 +635,214 @@ end
 $pgboss$;
 comment on function private.pgboss_insert(text, text, boolean) is
   'The job insert pg-boss runs for boss.send() into a non-partitioned queue (jobs: JSON array of pg-boss job objects). With notify, it also pg_notify()s workers when a job is due now.';
+
+create type private.pgboss_job as (
+  id uuid,
+  priority integer,
+  data jsonb,
+  "startAfter" text,
+  "retryLimit" integer,
+  "retryDelay" integer,
+  "retryDelayMax" integer,
+  "retryBackoff" boolean,
+  "singletonKey" text,
+  "singletonSeconds" integer,
+  "singletonOffset" integer,
+  "groupId" text,
+  "groupTier" text,
+  "expireInSeconds" integer,
+  "deleteAfterSeconds" integer,
+  "retentionSeconds" integer,
+  "deadLetter" text,
+  "heartbeatSeconds" integer,
+  blocked boolean,
+  blocking boolean,
+  "pendingDependencies" integer
+);
+comment on type private.pgboss_job is
+  'One pg-boss job object as pg-boss''s insert reads it (json_to_recordset column list of boss.send()): options in camelCase, null for the queue''s default.';
+
+-- Builds a job by field name (named notation), so callers do not depend on the field order.
+-- A plain SQL expression: the planner inlines it.
+create function private.pgboss_job_row(
+  id uuid default null,
+  priority integer default null,
+  data jsonb default null,
+  "startAfter" text default null,
+  "retryLimit" integer default null,
+  "retryDelay" integer default null,
+  "retryDelayMax" integer default null,
+  "retryBackoff" boolean default null,
+  "singletonKey" text default null,
+  "singletonSeconds" integer default null,
+  "singletonOffset" integer default null,
+  "groupId" text default null,
+  "groupTier" text default null,
+  "expireInSeconds" integer default null,
+  "deleteAfterSeconds" integer default null,
+  "retentionSeconds" integer default null,
+  "deadLetter" text default null,
+  "heartbeatSeconds" integer default null,
+  blocked boolean default null,
+  blocking boolean default null,
+  "pendingDependencies" integer default null
+) returns private.pgboss_job
+language sql
+immutable
+as $pgboss$
+  select row(id, priority, data, "startAfter", "retryLimit", "retryDelay", "retryDelayMax", "retryBackoff", "singletonKey", "singletonSeconds", "singletonOffset", "groupId", "groupTier", "expireInSeconds", "deleteAfterSeconds", "retentionSeconds", "deadLetter", "heartbeatSeconds", blocked, blocking, "pendingDependencies")::private.pgboss_job
+$pgboss$;
+comment on function private.pgboss_job_row(uuid, integer, jsonb, text, integer, integer, integer, boolean, text, integer, integer, text, text, integer, integer, integer, text, integer, boolean, boolean, integer) is
+  'A private.pgboss_job from named fields, e.g. private.pgboss_job_row(data => ..., "startAfter" => ...); fields not given are null (the queue''s default).';
+
+create function private.pgboss_insert_rows(queue_name text, jobs private.pgboss_job[], notify boolean) returns setof uuid
+language plpgsql
+set search_path = ''
+as $pgboss$
+begin
+  if notify then
+    return query
+    WITH ins AS (
+      
+    INSERT INTO pgboss.job_common (
+      id,
+      name,
+      data,
+      priority,
+      start_after,
+      created_on,
+      singleton_key,
+      singleton_on,
+      group_id,
+      group_tier,
+      expire_seconds,
+      deletion_seconds,
+      keep_until,
+      retry_limit,
+      retry_delay,
+      retry_backoff,
+      retry_delay_max,
+      policy,
+      dead_letter,
+      heartbeat_seconds,
+      blocked,
+      blocking,
+      pending_dependencies
+    )
+    SELECT
+      COALESCE(id, gen_random_uuid()) as id,
+      queue_name as name,
+      data,
+      COALESCE(priority, 0) as priority,
+      j.start_after,
+      pgboss.job_now() as created_on,
+      "singletonKey",
+      CASE
+        
+        WHEN "singletonSeconds" IS NOT NULL THEN 'epoch'::timestamp + '1s'::interval * ("singletonSeconds"::float8 * floor(( date_part('epoch', pgboss.job_now()) + COALESCE("singletonOffset",0)::float8) / "singletonSeconds"::float8 ))
+        ELSE NULL
+        END as singleton_on,
+      "groupId" as group_id,
+      "groupTier" as group_tier,
+      COALESCE("expireInSeconds", q.expire_seconds) as expire_seconds,
+      COALESCE("deleteAfterSeconds", q.deletion_seconds) as deletion_seconds,
+      j.start_after + (COALESCE("retentionSeconds", q.retention_seconds) * interval '1s') as keep_until,
+      COALESCE("retryLimit", q.retry_limit) as retry_limit,
+      COALESCE("retryDelay", q.retry_delay) as retry_delay,
+      COALESCE("retryBackoff", q.retry_backoff, false) as retry_backoff,
+      COALESCE("retryDelayMax", q.retry_delay_max) as retry_delay_max,
+      q.policy,
+      COALESCE("deadLetter", q.dead_letter) as dead_letter,
+      COALESCE("heartbeatSeconds", q.heartbeat_seconds) as heartbeat_seconds,
+      COALESCE(blocked, false) as blocked,
+      COALESCE(blocking, false) as blocking,
+      COALESCE("pendingDependencies", 0) as pending_dependencies
+    FROM (
+      SELECT *,
+        CASE
+          WHEN (right("startAfter", 1) = 'Z' OR "startAfter" ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN CAST("startAfter" as timestamp with time zone)
+          ELSE pgboss.job_now() + CAST(COALESCE("startAfter",'0') as interval)
+          END as start_after
+      FROM unnest(jobs) as x
+    ) j
+    JOIN pgboss.queue q ON q.name = queue_name
+    ON CONFLICT DO NOTHING
+    RETURNING id, start_after
+  
+    ),
+    notified AS (
+      SELECT pg_notify(('pgboss_' || left(encode(sha224('pgboss'::bytea), 'hex'), 24)), queue_name)
+      FROM ins WHERE start_after <= pgboss.job_now() LIMIT 1
+    )
+    SELECT id FROM ins WHERE (SELECT count(*) FROM notified) >= 0;
+  else
+    return query
+    INSERT INTO pgboss.job_common (
+      id,
+      name,
+      data,
+      priority,
+      start_after,
+      created_on,
+      singleton_key,
+      singleton_on,
+      group_id,
+      group_tier,
+      expire_seconds,
+      deletion_seconds,
+      keep_until,
+      retry_limit,
+      retry_delay,
+      retry_backoff,
+      retry_delay_max,
+      policy,
+      dead_letter,
+      heartbeat_seconds,
+      blocked,
+      blocking,
+      pending_dependencies
+    )
+    SELECT
+      COALESCE(id, gen_random_uuid()) as id,
+      queue_name as name,
+      data,
+      COALESCE(priority, 0) as priority,
+      j.start_after,
+      pgboss.job_now() as created_on,
+      "singletonKey",
+      CASE
+        
+        WHEN "singletonSeconds" IS NOT NULL THEN 'epoch'::timestamp + '1s'::interval * ("singletonSeconds"::float8 * floor(( date_part('epoch', pgboss.job_now()) + COALESCE("singletonOffset",0)::float8) / "singletonSeconds"::float8 ))
+        ELSE NULL
+        END as singleton_on,
+      "groupId" as group_id,
+      "groupTier" as group_tier,
+      COALESCE("expireInSeconds", q.expire_seconds) as expire_seconds,
+      COALESCE("deleteAfterSeconds", q.deletion_seconds) as deletion_seconds,
+      j.start_after + (COALESCE("retentionSeconds", q.retention_seconds) * interval '1s') as keep_until,
+      COALESCE("retryLimit", q.retry_limit) as retry_limit,
+      COALESCE("retryDelay", q.retry_delay) as retry_delay,
+      COALESCE("retryBackoff", q.retry_backoff, false) as retry_backoff,
+      COALESCE("retryDelayMax", q.retry_delay_max) as retry_delay_max,
+      q.policy,
+      COALESCE("deadLetter", q.dead_letter) as dead_letter,
+      COALESCE("heartbeatSeconds", q.heartbeat_seconds) as heartbeat_seconds,
+      COALESCE(blocked, false) as blocked,
+      COALESCE(blocking, false) as blocking,
+      COALESCE("pendingDependencies", 0) as pending_dependencies
+    FROM (
+      SELECT *,
+        CASE
+          WHEN (right("startAfter", 1) = 'Z' OR "startAfter" ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN CAST("startAfter" as timestamp with time zone)
+          ELSE pgboss.job_now() + CAST(COALESCE("startAfter",'0') as interval)
+          END as start_after
+      FROM unnest(jobs) as x
+    ) j
+    JOIN pgboss.queue q ON q.name = queue_name
+    ON CONFLICT DO NOTHING
+    RETURNING id;
+  end if;
+end
+$pgboss$;
+comment on function private.pgboss_insert_rows(text, private.pgboss_job[], boolean) is
+  'private.pgboss_insert over rows instead of JSON text: the same pg-boss insert, for SQL that builds many jobs at once.';

@@ -127,6 +127,71 @@ $$;
 comment on function private.ingest_event(uuid, text, jsonb) is
   'Stores an event of an active hook (deduplicated on dedupe_key) and enqueues its area.execute job atomically. Returns {status: accepted|duplicate|inactive|unknown_hook, hook_log_id}.';
 
+-- ingest_event for many events at once, set-based: one insert into hook_logs and one pg-boss
+-- insert for the whole batch instead of a chain of PL/pgSQL calls per event, which is what a
+-- busy webhook endpoint pays for (the webhooks function stores deliveries that arrive together
+-- in one call). Same answers as ingest_event called in order: a key repeated within the batch
+-- is a duplicate of its first occurrence. Everything is read in one snapshot (one statement),
+-- so an event's answer and what was stored for it always agree.
+create function private.ingest_events(events jsonb)
+returns table (event_number integer, result jsonb)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  results jsonb[];
+  jobs jsonb;
+begin
+  if jsonb_typeof(events) is distinct from 'array' then
+    raise exception 'events: must be an array of {hook_job_id, dedupe_key, payload}' using errcode = '22023';
+  end if;
+  with input as (
+    select e.n, h.id as hook_job_id, h.area_id, h.status, a.user_id,
+           e.value ->> 'dedupe_key' as dedupe_key, e.value -> 'payload' as payload
+    from jsonb_array_elements(events) with ordinality as e(value, n)
+    left join public.hook_jobs h on h.id = (e.value ->> 'hook_job_id')::uuid
+    left join public.areas a on a.id = h.area_id
+  ),
+  -- The first event of each (hook, key) of an active hook, with its hook log id drawn here, so
+  -- that the ids the insert returns name the events that were stored.
+  candidates as (
+    select distinct on (hook_job_id, dedupe_key) n, gen_random_uuid() as id, hook_job_id, area_id, dedupe_key, payload
+    from input where status = 'active'
+    order by hook_job_id, dedupe_key, n
+  ),
+  inserted as (
+    insert into public.hook_logs (id, hook_job_id, area_id, dedupe_key, event_payload)
+    select id, hook_job_id, area_id, dedupe_key, payload from candidates order by n
+    on conflict do nothing
+    returning id
+  ),
+  stored as (
+    select n, id from candidates where id in (select id from inserted)
+  )
+  select array_agg(case
+           when s.id is not null then jsonb_build_object('status', 'accepted', 'hook_log_id', s.id)
+           when i.hook_job_id is null then jsonb_build_object('status', 'unknown_hook')
+           when i.status <> 'active' then jsonb_build_object('status', 'inactive')
+           else jsonb_build_object('status', 'duplicate')
+         end order by i.n),
+         -- The job id is the hook log id, as in ingest_event: one execution per event at most.
+         jsonb_agg(jsonb_build_object('data', jsonb_build_object('hookLogId', s.id),
+                                      'options', jsonb_build_object('id', s.id, 'group', jsonb_build_object('id', i.user_id))))
+           filter (where s.id is not null)
+  into results, jobs
+  from input i left join stored s using (n);
+  if jobs is not null then
+    perform private.enqueue_jobs('area.execute', jobs);
+  end if;
+  return query select r.n::integer, r.result from unnest(results) with ordinality as r(result, n);
+end
+$$;
+comment on function private.ingest_events(jsonb) is
+  'ingest_event for a batch [{hook_job_id, dedupe_key, payload}], set-based and atomic: one row per event (event_number = its 1-based position) with the result ingest_event would give, a repeated key being a duplicate of its first occurrence.';
+revoke all on function private.ingest_events(jsonb) from public, anon, authenticated;
+grant execute on function private.ingest_events(jsonb) to service_role;
+
 -- The end of one poll, in one transaction: the new events (dropped when this was the baseline
 -- poll), then the cursor. A cursor never gets ahead of the events it covers.
 create function private.record_poll(hook_job_id uuid, events jsonb, cursor jsonb) returns jsonb
@@ -164,66 +229,94 @@ $$;
 comment on function private.record_poll(uuid, jsonb, jsonb) is
   'Stores a poll''s events [{dedupeKey, outputs}] through ingest_event and then its cursor; the first poll after enabling only stores the cursor (baseline).';
 
--- What the worker writes while executing an event, one call per step: reaction rows as they
--- finish (so a retry knows which already succeeded), then the action row with the outcome and
--- the event marked processed. (The AREA's run counters are added up by the worker and written
--- once a second: see worker/src/counters.ts.) Rows are keyed by idempotency key:
--- a retry updates its row (attempt n) instead of adding one.
-create function private.record_execution(hook_log_id uuid, attempt integer, reactions jsonb,
-                                         outcome public.execution_status default null, error_text text default null,
-                                         started_at timestamptz default null, settled boolean default true)
-returns void
+-- What the worker writes while executing events: reaction rows as they finish (so a retry knows
+-- which already succeeded), then the action row with the outcome and the event marked processed.
+-- (The AREA's run counters are added up by the worker and written once a second: see
+-- worker/src/counters.ts.) Rows are keyed by idempotency key: a retry updates its row (attempt n)
+-- instead of adding one. Set-based: the worker writes what all its executions finishing at the
+-- same moment have to record in one call, so a busy worker pays one round trip and one commit
+-- for many events instead of one per event (worker/src/bookkeeping.ts).
+create function private.record_executions(records jsonb) returns void
 language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  event record;
 begin
-  select l.id, l.area_id, l.received_at, aa.id as area_action_id into event
-  from public.hook_logs l join public.area_actions aa on aa.area_id = l.area_id
-  where l.id = record_execution.hook_log_id;
-  if not found then
-    return; -- the AREA was deleted meanwhile: its history went with it
+  if jsonb_typeof(records) is distinct from 'array' then
+    raise exception 'records: must be an array of {hook_log_id, attempt, reactions, outcome, ...}' using errcode = '22023';
   end if;
+  -- The settled events first: a hook log updated before the inserts below check their foreign
+  -- key (FOR KEY SHARE) is already locked by this transaction, so the check adds no MultiXact.
+  -- An attempt that will be retried leaves the event unprocessed: it is still owed an execution.
+  update public.hook_logs l set processed = true, processed_at = now()
+  from jsonb_to_recordset(records) as r(hook_log_id uuid, outcome public.execution_status, settled boolean)
+  where l.id = r.hook_log_id and r.outcome is not null and coalesce(r.settled, true) and not l.processed;
+  -- Reaction rows. An event deleted meanwhile (with its AREA) has no history to add to, and a
+  -- reaction removed from its AREA none either. A key given twice keeps its last row.
   insert into public.execution_logs as e (area_id, area_action_id, area_reaction_id, hook_log_id, status, attempt,
                                           idempotency_key, request_payload, response_payload, error_text,
                                           started_at, finished_at)
-  select event.area_id, event.area_action_id, r.area_reaction_id, event.id, r.status, record_execution.attempt,
-         event.id || ':' || r.area_reaction_id, r.request_payload, r.response_payload, r.error_text,
-         r.started_at, r.finished_at
-  from jsonb_to_recordset(reactions) as r(area_reaction_id uuid, status public.execution_status,
-                                          request_payload jsonb, response_payload jsonb, error_text text,
-                                          started_at timestamptz, finished_at timestamptz)
-  where exists (select from public.area_reactions ar where ar.id = r.area_reaction_id)
+  select distinct on (l.id, s.area_reaction_id)
+         l.area_id, aa.id, s.area_reaction_id, l.id, s.status, r.attempt, l.id || ':' || s.area_reaction_id,
+         s.request_payload, s.response_payload, s.error_text, s.started_at, s.finished_at
+  from jsonb_array_elements(records) with ordinality as x(record, n)
+  cross join lateral jsonb_to_record(x.record) as r(hook_log_id uuid, attempt integer, reactions jsonb)
+  cross join lateral jsonb_array_elements(coalesce(r.reactions, '[]')) with ordinality as y(reaction, m)
+  cross join lateral jsonb_to_record(y.reaction) as s(area_reaction_id uuid, status public.execution_status,
+                                                      request_payload jsonb, response_payload jsonb, error_text text,
+                                                      started_at timestamptz, finished_at timestamptz)
+  join public.hook_logs l on l.id = r.hook_log_id
+  join public.area_actions aa on aa.area_id = l.area_id
+  where exists (select from public.area_reactions ar where ar.id = s.area_reaction_id)
+  order by l.id, s.area_reaction_id, x.n desc, y.m desc
   on conflict (idempotency_key) do update
     set status = excluded.status, attempt = excluded.attempt, request_payload = excluded.request_payload,
         response_payload = excluded.response_payload, error_text = excluded.error_text,
         started_at = excluded.started_at, finished_at = excluded.finished_at;
-  if outcome is null then
-    return;
-  end if;
+  -- The action rows of the records carrying an outcome, keyed by the hook log id.
   insert into public.execution_logs as e (area_id, area_action_id, hook_log_id, status, attempt, idempotency_key,
                                           request_payload, error_text, started_at, finished_at)
-  select event.area_id, event.area_action_id, event.id, outcome, record_execution.attempt, event.id::text,
-         l.event_payload, record_execution.error_text, coalesce(record_execution.started_at, now()),
-         greatest(now(), coalesce(record_execution.started_at, now()))
-  from public.hook_logs l where l.id = event.id
+  select distinct on (l.id)
+         l.area_id, aa.id, l.id, r.outcome, r.attempt, l.id::text, l.event_payload, r.error_text,
+         coalesce(r.started_at, now()), greatest(now(), coalesce(r.started_at, now()))
+  from jsonb_array_elements(records) with ordinality as x(record, n)
+  cross join lateral jsonb_to_record(x.record) as r(hook_log_id uuid, attempt integer, outcome public.execution_status,
+                                                    error_text text, started_at timestamptz)
+  join public.hook_logs l on l.id = r.hook_log_id
+  join public.area_actions aa on aa.area_id = l.area_id
+  where r.outcome is not null
+  order by l.id, x.n desc
   on conflict (idempotency_key) do update
     set status = excluded.status, attempt = excluded.attempt, error_text = excluded.error_text,
         started_at = excluded.started_at, finished_at = excluded.finished_at;
-  -- An attempt that will be retried leaves the event unprocessed: it is still owed an execution.
-  if settled then
-    update public.hook_logs l set processed = true, processed_at = now() where l.id = event.id and not l.processed;
-  end if;
 end
 $$;
+comment on function private.record_executions(jsonb) is
+  'Worker bookkeeping for many events at once: records [{hook_log_id, attempt, reactions: [{area_reaction_id, status, request_payload, response_payload, error_text, started_at, finished_at}], outcome, error_text, started_at, settled}]. Upserts the reaction rows; with an outcome, also the action row; when settled (the default; false when a retry follows) marks the event processed. Events deleted meanwhile are skipped.';
+
+-- The same for one event, one step at a time (what record_executions takes as one record).
+create function private.record_execution(hook_log_id uuid, attempt integer, reactions jsonb,
+                                         outcome public.execution_status default null, error_text text default null,
+                                         started_at timestamptz default null, settled boolean default true)
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  select private.record_executions(jsonb_build_array(jsonb_build_object(
+    'hook_log_id', hook_log_id, 'attempt', attempt, 'reactions', reactions, 'outcome', outcome,
+    'error_text', error_text, 'started_at', started_at, 'settled', settled)))
+$$;
 comment on function private.record_execution(uuid, integer, jsonb, public.execution_status, text, timestamptz, boolean) is
-  'Worker bookkeeping for one event: upserts reaction rows [{area_reaction_id, status, request_payload, response_payload, error_text, started_at, finished_at}]; with an outcome, also the action row; when settled (no retry follows) marks the event processed.';
+  'Worker bookkeeping for one event: upserts reaction rows [{area_reaction_id, status, request_payload, response_payload, error_text, started_at, finished_at}]; with an outcome, also the action row; when settled (no retry follows) marks the event processed. One record of private.record_executions.';
 
 -- Enqueues a hook.poll job for every due slot of every active polling hook up to now() + horizon,
--- in one statement, and moves next_run_at past the window. A hook that missed more than one
+-- and moves next_run_at past the window, in one statement. A hook that missed more than one
 -- interval (the scheduler was down) restarts from now instead of firing every missed slot.
+-- Hooks locked by another transaction are skipped: the next tick takes them (no tick waits on
+-- an open transaction, none schedules a slot twice). The jobs are built as rows and inserted by
+-- pg-boss's own insert (private.pgboss_insert_rows): one tick may enqueue 100k jobs, and going
+-- through one large JSON text (private.enqueue_jobs) would cost more than the insert itself.
 create function private.schedule_polls(horizon interval default '70 seconds', only_hooks uuid[] default null)
 returns integer
 language plpgsql
@@ -233,8 +326,13 @@ set jit = off -- generate_series() misleads the planner into JIT-compiling a pla
 as $$
 declare
   window_end timestamptz := now() + horizon;
+  poll_queue record;
   scheduled integer;
 begin
+  if not horizon > interval '0' then
+    raise exception 'horizon: must be positive, got %', horizon using errcode = '22023';
+  end if;
+  select q.name, q.notify into strict poll_queue from pgboss.queue q where q.name = 'hook.poll';
   with due as (
     select h.id, h.polling_interval_seconds * interval '1 second' as step,
            case when h.next_run_at < now() - h.polling_interval_seconds * interval '1 second' then now()
@@ -244,21 +342,27 @@ begin
       and (only_hooks is null or h.id = any (only_hooks))
     for update skip locked
   ),
-  slots as (
-    select due.id, slot
-    from due, generate_series(due.first_slot, window_end - interval '1 microsecond', due.step) slot
+  -- Slots first_slot + n * step for n in [0, slots), the last one before window_end.
+  counted as (
+    select due.*, ceil(extract(epoch from window_end - due.first_slot) / extract(epoch from due.step))::integer as slots
+    from due
   ),
   advanced as (
-    update public.hook_jobs h set next_run_at = latest.slot + due.step
-    from due, (select id, max(slot) as slot from slots group by id) latest
-    where h.id = due.id and latest.id = due.id
+    update public.hook_jobs h set next_run_at = counted.first_slot + counted.slots * counted.step
+    from counted
+    where h.id = counted.id
   )
-  select count(*) into scheduled from private.enqueue_jobs('hook.poll', (
-    select coalesce(jsonb_agg(jsonb_build_object(
-      'data', jsonb_build_object('hookJobId', id, 'scheduledAt', slot),
-      'options', jsonb_build_object('startAfter', slot, 'singletonKey', id::text || ':' || extract(epoch from slot),
-                                    'group', jsonb_build_object('id', id)))), '[]')
-    from slots));
+  select count(*) into scheduled
+  from private.pgboss_insert_rows(poll_queue.name, array(
+    select private.pgboss_job_row(
+             data => jsonb_build_object('hookJobId', counted.id, 'scheduledAt', slot.at),
+             -- pg-boss reads an ISO 8601 instant (as JavaScript's toISOString() writes it), whatever the DateStyle.
+             "startAfter" => to_char(slot.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+             "singletonKey" => counted.id::text || ':' || extract(epoch from slot.at),
+             "singletonOffset" => 0,
+             "groupId" => counted.id::text)
+    from counted, generate_series(0, counted.slots - 1) n,
+         lateral (select counted.first_slot + n * counted.step as at) slot), poll_queue.notify);
   return scheduled;
 end
 $$;
@@ -270,11 +374,11 @@ select cron.schedule('area-schedule-polls', '* * * * *', 'select private.schedul
 revoke all on function private.enqueue_jobs(text, jsonb), private.enqueue(text, jsonb, jsonb),
   private.ingest_event(uuid, text, jsonb), private.record_poll(uuid, jsonb, jsonb),
   private.record_execution(uuid, integer, jsonb, public.execution_status, text, timestamptz, boolean),
-  private.schedule_polls(interval, uuid[]) from public, anon, authenticated;
+  private.record_executions(jsonb), private.schedule_polls(interval, uuid[]) from public, anon, authenticated;
 grant execute on function private.enqueue_jobs(text, jsonb), private.enqueue(text, jsonb, jsonb),
   private.ingest_event(uuid, text, jsonb), private.record_poll(uuid, jsonb, jsonb),
   private.record_execution(uuid, integer, jsonb, public.execution_status, text, timestamptz, boolean),
-  private.schedule_polls(interval, uuid[]) to service_role;
+  private.record_executions(jsonb), private.schedule_polls(interval, uuid[]) to service_role;
 
 -- A hook job with everything its handlers read (the webhooks function to verify a delivery,
 -- the worker to poll or register it): service and action keys, params by name, the secret.

@@ -1,6 +1,8 @@
 // area.execute: one event through its AREA. Loads the event and the AREA, checks the condition,
 // renders each reaction's params from the action's outputs and runs the reactions in order,
-// recording every step (private.record_execution) so a retry skips what already succeeded.
+// recording every step (private.record_executions, see bookkeeping.ts) so a retry skips what
+// already succeeded.
+import { redactSecrets } from "@area/nodes/catalogue";
 import { evaluateCondition } from "@area/nodes/condition";
 import type { ServiceDefinition } from "@area/nodes/define";
 import { AuthError, PermanentError, RetryableError } from "@area/nodes/errors";
@@ -9,7 +11,7 @@ import { findReaction } from "@area/nodes/registry";
 import { renderParams } from "@area/nodes/template";
 import type { JobResult, JobWithMetadata } from "pg-boss";
 import type pg from "pg";
-import type { Enums } from "../../supabase/functions/_shared/database.types.ts";
+import type { Bookkeeping, ExecutionRecord, Status, StepRecord } from "./bookkeeping.ts";
 import type { ContextFactory } from "./context.ts";
 import { markNeedsReconnect } from "./credentials.ts";
 import { describeError as describe } from "./describe.ts";
@@ -25,6 +27,7 @@ export interface ExecuteJob {
 
 export interface ExecutorDeps {
   pool: pg.Pool;
+  bookkeeping: Bookkeeping;
   catalogue: readonly ServiceDefinition[];
   definitions: DefinitionCache;
   counters: TriggerCounters;
@@ -35,40 +38,13 @@ export interface ExecutorDeps {
   log: Logger;
 }
 
-/** An execution's outcome ("running" is only ever a row's state while it runs). */
-type Status = Exclude<Enums<"execution_status">, "running">;
-
-interface StepRecord {
-  area_reaction_id: string;
-  status: Status;
-  request_payload: unknown;
-  response_payload: unknown;
-  error_text: string | null;
-  started_at: string;
-  finished_at: string;
-}
-
 /** The action row's error_text: the failures of the reactions, one per line, bounded. */
 const MAX_ERROR_TEXT = 2_000;
 
 export function createExecutor(deps: ExecutorDeps) {
   const { pool, log: baseLog } = deps;
-
-  const record = (hookLogId: string, attempt: number, steps: StepRecord[], outcome?: {
-    status: Status;
-    error: string | null;
-    startedAt: Date;
-    settled: boolean;
-  }) =>
-    pool.query("select private.record_execution($1, $2, $3, $4, $5, $6, $7)", [
-      hookLogId,
-      attempt,
-      JSON.stringify(steps),
-      outcome?.status ?? null,
-      outcome?.error ?? null,
-      outcome?.startedAt ?? null,
-      outcome?.settled ?? true,
-    ]);
+  const record = (hookLogId: string, attempt: number, steps: StepRecord[], outcome?: ExecutionRecord["outcome"]) =>
+    deps.bookkeeping.record({ hookLogId, attempt, steps, outcome });
 
   async function runStep(
     step: ReactionStep,
@@ -85,7 +61,9 @@ export function createExecutor(deps: ExecutorDeps) {
       throw new PermanentError(`rendered params are invalid: ${issues.join("; ")}`);
     }
     const ctx = await deps.makeContext({ service: step.service, connectionId: step.connectionId, log, signal });
-    return { request: parsed.data, output: await node.run({ ...ctx, idempotencyKey }, parsed.data) };
+    const output = await node.run({ ...ctx, idempotencyKey }, parsed.data);
+    // The log keeps what was sent, never a secret param (a webhook URL's token, an API key).
+    return { request: redactSecrets(node.params, parsed.data), output };
   }
 
   return async function execute(job: JobWithMetadata<ExecuteJob>): Promise<JobResult> {
@@ -93,25 +71,13 @@ export function createExecutor(deps: ExecutorDeps) {
     const { hookLogId } = job.data;
     const attempt = (job.data.attemptsBefore ?? 0) + job.retryCount + 1;
     const lastAttempt = attempt > job.retryLimit;
-    const { rows: [event] } = await pool.query<{
-      area_id: string;
-      outputs: Record<string, unknown>;
-      received_at: Date;
-      processed: boolean;
-      succeeded: string[];
-    }>(
-      `select l.area_id, l.event_payload as outputs, l.received_at, l.processed,
-              array(select e.area_reaction_id::text from public.execution_logs e
-                    where e.hook_log_id = l.id and e.area_reaction_id is not null and e.status = 'success') as succeeded
-       from public.hook_logs l where l.id = $1`,
-      [hookLogId],
-    );
-    const log = baseLog.child({ jobId: job.id, hookLogId, areaId: event?.area_id, attempt });
+    const event = await deps.bookkeeping.loadEvent(hookLogId);
+    const log = baseLog.child({ jobId: job.id, hookLogId, areaId: event?.areaId, attempt });
     if (!event || event.processed) {
       log.info("execution skipped", { reason: event ? "event already processed" : "event deleted with its AREA" });
       return { id: job.id, status: "completed" };
     }
-    const area = await deps.definitions.get(event.area_id);
+    const area = await deps.definitions.get(event.areaId);
     if (!area) return { id: job.id, status: "completed" };
 
     let conditionHolds: boolean;
@@ -134,7 +100,7 @@ export function createExecutor(deps: ExecutorDeps) {
     }
 
     // The action fired: counted once, at the first attempt that gets this far.
-    if (attempt === 1) deps.counters.add(event.area_id, event.received_at.toISOString());
+    if (attempt === 1) deps.counters.add(event.areaId, event.receivedAt.toISOString());
     const succeeded = new Set(event.succeeded);
     const pending = area.reactions.filter((step) => !succeeded.has(step.id));
     const failures: string[] = [];

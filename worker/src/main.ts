@@ -6,6 +6,7 @@ import { createLogger } from "@area/nodes/log";
 import { enabledServices } from "@area/nodes/registry";
 import { type JobResult, type JobWithMetadata, PgBoss } from "pg-boss";
 import pg from "pg";
+import { createBookkeeping } from "./bookkeeping.ts";
 import { syncCatalogue } from "./catalogue.ts";
 import { loadConfig } from "./config.ts";
 import { contextFactory } from "./context.ts";
@@ -18,6 +19,7 @@ import { createMetrics } from "./metrics.ts";
 import { createPoller } from "./poll.ts";
 import { createRegistrar } from "./registration.ts";
 import { sealPendingSecrets } from "./secrets.ts";
+import { JobWakeups } from "./wakeups.ts";
 
 const log = createLogger({ component: "worker", pid: process.pid });
 const config = loadConfig();
@@ -37,7 +39,8 @@ function createBoss(): PgBoss {
     connectionString: config.databaseUrl,
     migrate: false, // the schema is a migration (supabase/migrations/*_pgboss.sql)
     schedule: false, // polls are scheduled by pg_cron (private.schedule_polls)
-    useListenNotify: true,
+    // Jobs due now wake one fetch loop each through our own listener (wakeups.ts), not all of them.
+    useListenNotify: false,
     // Expired heartbeats and expiries are found within seconds: a killed worker's jobs move on fast.
     superviseIntervalSeconds: 5,
     monitorIntervalSeconds: 5,
@@ -48,6 +51,7 @@ function createBoss(): PgBoss {
   return boss;
 }
 let boss = createBoss();
+const wakeups = new JobWakeups(() => boss, log);
 
 const metrics = createMetrics(pool);
 const definitions = new DefinitionCache(pool, log);
@@ -92,6 +96,7 @@ process.on("SIGINT", () => void shutdown("SIGINT"));
 
 const execute = createExecutor({
   pool,
+  bookkeeping: createBookkeeping(pool),
   catalogue,
   definitions,
   counters,
@@ -135,9 +140,8 @@ function work<T>(
     perJobResults: true,
     batchSize: config.batchSize,
     burstWhenBatchFull: true,
-    // NOTIFY wakes workers for jobs due now; jobs due later (polls at their slot, retries after
-    // their backoff) are found by polling, so this bounds how late they start.
-    notifyPollingIntervalSeconds: limits.pollingIntervalSeconds,
+    // NOTIFY wakes a loop for jobs due now (wakeups.ts); jobs due later (polls at their slot,
+    // retries after their backoff) are found by polling, so this bounds how late they start.
     ...limits,
   }, batch(queue, handle));
 }
@@ -169,6 +173,7 @@ await work("hook.poll", { localConcurrency: config.concurrency, groupConcurrency
 const registrationLimits = { localConcurrency: 1, groupConcurrency: 1, pollingIntervalSeconds: 5 };
 await work("hook.subscribe", registrationLimits, registrar.subscribe);
 await work("hook.unsubscribe", registrationLimits, registrar.unsubscribe);
+await wakeups.listen(config.databaseUrl);
 working = true;
 log.info("worker ready", { queues: ["area.execute", "hook.poll", "hook.subscribe", "hook.unsubscribe"] });
 
@@ -179,6 +184,7 @@ async function shutdown(signal: string): Promise<void> {
   log.info("shutting down", { signal, timeoutMs: config.shutdownTimeoutMs });
   clearInterval(sealTimer);
   clearInterval(countersTimer);
+  await wakeups.stop();
   // Stops fetching and waits for the jobs in hand; what is still running at the timeout is
   // left to its heartbeat, so another worker retries it within seconds.
   await boss.stop({ graceful: true, timeout: config.shutdownTimeoutMs }).catch((error) =>

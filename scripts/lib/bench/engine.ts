@@ -1,7 +1,13 @@
 // engine_exec_per_s: complete executions by the stack's worker process. One AREA (bench/noop
-// action, one bench/noop reaction) created through create_area as its user; N events stored and
-// enqueued in one statement with private.ingest_event (what the webhooks function calls); the
-// clock runs from that statement's commit until the last hook log is marked processed.
+// action, one bench/noop reaction) per user, created through create_area as that user; N events,
+// spread evenly over the AREAs, stored and enqueued in one statement with private.ingest_event
+// (what the webhooks function calls); the clock runs from that statement's commit until the last
+// hook log is marked processed.
+//
+// Several users by default: one user's executions run at most AREA_GROUP_CONCURRENCY at a time
+// across all workers (the per-user fairness cap), so with a single user the figure would be that
+// cap over the round trip of one execution, not the engine's throughput. `users = 1` measures
+// exactly that case.
 //
 // The wait is capped: an engine that drains slowly yields the rate it reached by then (processed
 // events over the time taken), and its leftover jobs are removed so the next steps run undisturbed.
@@ -11,6 +17,8 @@ import { createArea, createUser } from "../areas.ts";
 
 export interface EngineResult {
   events: number;
+  /** Users, each with one AREA, the events are spread over. */
+  users: number;
   processed: number;
   elapsedMs: number;
   perSecond: number;
@@ -18,21 +26,34 @@ export interface EngineResult {
   capped: boolean;
 }
 
-export async function measureEngine(pool: pg.Pool, events: number, capMs: number): Promise<EngineResult> {
-  const user = await createUser(pool);
-  const area = await createArea(pool, user, {
-    name: "Bench: engine throughput",
-    enabled: true,
-    action: { service: "bench", name: "noop", params: {} },
-    reactions: [{ service: "bench", name: "noop", params: {} }],
-  });
-  const hook = area.hook.id;
+export async function measureEngine(
+  pool: pg.Pool,
+  events: number,
+  capMs: number,
+  users: number,
+): Promise<EngineResult> {
+  const userIds: string[] = [];
+  const areaIds: string[] = [];
+  const hooks: string[] = [];
+  for (let i = 0; i < users; i++) {
+    const user = await createUser(pool);
+    const area = await createArea(pool, user, {
+      name: "Bench: engine throughput",
+      enabled: true,
+      action: { service: "bench", name: "noop", params: {} },
+      reactions: [{ service: "bench", name: "noop", params: {} }],
+    });
+    userIds.push(user);
+    areaIds.push(area.id);
+    hooks.push(area.hook.id);
+  }
 
   const { rows: [ingested] } = await pool.query<{ accepted: number }>(
     `select count(*) filter (where r ->> 'status' = 'accepted')::int as accepted
-     from (select private.ingest_event($1, 'k' || i, jsonb_build_object('seq', i)) as r
+     from (select private.ingest_event(($1::uuid[])[1 + i % cardinality($1::uuid[])], 'k' || i,
+                                       jsonb_build_object('seq', i)) as r
            from generate_series(1, $2::int) i) s`,
-    [hook, events],
+    [hooks, events],
   );
   // The statement has committed when the query returns: from now on the worker can see the jobs.
   const committedAt = Date.now();
@@ -40,8 +61,8 @@ export async function measureEngine(pool: pg.Pool, events: number, capMs: number
 
   const processedCount = async () =>
     (await pool.query<{ n: number }>(
-      "select count(*)::int as n from public.hook_logs where hook_job_id = $1 and processed",
-      [hook],
+      "select count(*)::int as n from public.hook_logs where hook_job_id = any ($1::uuid[]) and processed",
+      [hooks],
     )).rows[0].n;
   let processed = 0;
   while ((processed = await processedCount()) < events && Date.now() - committedAt < capMs) await sleep(50);
@@ -49,17 +70,18 @@ export async function measureEngine(pool: pg.Pool, events: number, capMs: number
   if (capped) {
     // Only the not yet started jobs: what runs now finishes normally.
     await pool.query(
-      "delete from pgboss.job where name = 'area.execute' and group_id = $1 and state in ('created', 'retry')",
-      [user],
+      "delete from pgboss.job where name = 'area.execute' and group_id = any ($1) and state in ('created', 'retry')",
+      [userIds],
     );
   }
 
   const { rows: [outcome] } = await pool.query<{ last_ms: number; success: number; other: string | null }>(
-    `select (select extract(epoch from max(processed_at)) * 1000 from public.hook_logs where hook_job_id = $1) as last_ms,
+    `select (select extract(epoch from max(processed_at)) * 1000 from public.hook_logs
+             where hook_job_id = any ($1::uuid[])) as last_ms,
             count(*) filter (where status = 'success')::int as success,
             string_agg(distinct status::text, ', ') filter (where status <> 'success') as other
-     from public.execution_logs where area_id = $2 and area_reaction_id is null`,
-    [hook, area.id],
+     from public.execution_logs where area_id = any ($2::uuid[]) and area_reaction_id is null`,
+    [hooks, areaIds],
   );
   if (outcome.success < processed || outcome.other) {
     throw new Error(
@@ -67,5 +89,5 @@ export async function measureEngine(pool: pg.Pool, events: number, capMs: number
     );
   }
   const elapsedMs = capped ? Date.now() - committedAt : Math.max(1, Number(outcome.last_ms) - committedAt);
-  return { events, processed, elapsedMs, perSecond: processed / (elapsedMs / 1000), capped };
+  return { events, users, processed, elapsedMs, perSecond: processed / (elapsedMs / 1000), capped };
 }

@@ -450,3 +450,20 @@ Deno.test("the batcher answers a delivery that waits too long, never stores it a
   await tick();
   assert.equal(calls.length, 1, "the delivery answered 503 while queued is never stored");
 });
+
+Deno.test("the batcher takes back the slot of a statement that never answers, after twice the timeout", async () => {
+  const { calls, store, accept } = controlledStore();
+  const batcher = new IngestBatcher({ store, slots: 1, maxEvents: 10, maxQueued: 100, timeoutMs: 50 });
+  const silent = assert.rejects(batcher.ingest(delivery("silent")), /not stored within 50 ms/);
+  await assert.rejects(batcher.ingest(delivery("queued")), /not stored within 50 ms/);
+  await silent;
+  assert.equal(calls.length, 1, "the delivery that queued behind it is answered, never sent");
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  const next = batcher.ingest(delivery("next"));
+  assert.equal(calls.length, 2, "then the next delivery does not wait for the silent statement");
+  calls[1].resolve(accept(calls[1].batch));
+  assert.deepEqual(await next, [{ status: "accepted", hook_log_id: "next" }]);
+  calls[0].resolve(accept(calls[0].batch)); // answering late changes nothing
+  await tick();
+  assert.equal(calls.length, 2);
+});

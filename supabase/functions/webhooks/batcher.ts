@@ -117,10 +117,20 @@ export class IngestBatcher {
       }
       this.#queuedEvents -= events;
       this.#inFlight++;
-      this.#run(batch).finally(() => {
+      // A statement still unanswered long after its deliveries timed out (a connection gone silent:
+      // TCP may take minutes to say so) gives its slot back, so the next deliveries do not wait on
+      // it. Twice the timeout: those that queued behind it meanwhile have been answered 503 and
+      // dropped by then, never to be stored after that answer.
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        clearTimeout(stalled);
         this.#inFlight--;
         this.#drain();
-      });
+      };
+      const stalled = setTimeout(release, 2 * this.#options.timeoutMs);
+      this.#run(batch).finally(release);
     }
   }
 

@@ -60,7 +60,12 @@ async function database<T>(query: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-/** Reads one hook job (null when there is none). Status is left out: ingest_event decides on it, never a cache. */
+/** The provider revoked the hook's subscription: it is marked and its AREA paused (see the migration). */
+export async function recordRevocation(hookJobId: string, reason: string): Promise<void> {
+  await database(sql`select private.record_hook_revocation(${hookJobId}::uuid, ${reason})`, 5_000);
+}
+
+/** Reads one hook job (null when there is none). Status is left out: ingest_events decides on it, never a cache. */
 export async function loadHook(id: string): Promise<Hook | null> {
   const [row] = await database(
     sql<HookRow[]>`
@@ -82,22 +87,23 @@ export async function loadHook(id: string): Promise<Hook | null> {
 }
 
 /**
- * private.ingest_event for every event of every delivery, in one statement (one transaction).
+ * Every event of every delivery in one call of private.ingest_events (one statement, one
+ * transaction): set-based, so a batch pays one insert into hook_logs and one into pg-boss's jobs.
  * The JSON goes as text (`::text::jsonb`): typed jsonb, postgres.js would encode the string again.
  */
 export const storeBatch: StoreBatch = async (batch) => {
   const parts: string[] = [];
   for (const delivery of batch) {
     delivery.dedupeKeys.forEach((key, i) => {
-      parts.push(`{"h":"${delivery.hookJobId}","k":${JSON.stringify(key)},"o":${delivery.outputs[i]}}`);
+      parts.push(
+        `{"hook_job_id":"${delivery.hookJobId}","dedupe_key":${JSON.stringify(key)},"payload":${delivery.outputs[i]}}`,
+      );
     });
   }
   const rows = await sql<{ result: IngestResult }[]>`
-    select private.ingest_event((e ->> 'h')::uuid, e ->> 'k', e -> 'o') as result
-    from jsonb_array_elements(${`[${parts.join(",")}]`}::text::jsonb) with ordinality as t(e, n)
-    order by n`;
+    select result from private.ingest_events(${`[${parts.join(",")}]`}::text::jsonb) order by event_number`;
   if (rows.length !== parts.length || rows.some((row) => !row.result?.status)) {
-    throw new Error(`ingest_event answered ${rows.length} rows for ${parts.length} events`);
+    throw new Error(`ingest_events answered ${rows.length} rows for ${parts.length} events`);
   }
   const results: IngestResult[][] = [];
   let next = 0;

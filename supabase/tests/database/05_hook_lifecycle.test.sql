@@ -3,7 +3,7 @@
 -- (subscribe on enable, unsubscribe on disable and on delete) for webhooks that need it.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(23);
+select plan(24);
 \ir fixtures.psql
 
 set local role authenticated;
@@ -106,6 +106,17 @@ select is(
   3600, 'an hourly timer polls hourly');
 select is((select count(*)::integer from public.hook_jobs where status = 'active' and type = 'polling'), 1,
   'exactly the enabled polled AREA is due for polling');
+
+-- updated_at follows every change of a hook job but the scheduler's moves of next_run_at (activity).
+reset role;
+select is(
+  (select array_agg(a.attname::text order by a.attnum) from pg_trigger t
+   join pg_attribute a on a.attrelid = t.tgrelid and a.attnum = any (t.tgattr::int2[])
+   where t.tgrelid = 'public.hook_jobs'::regclass and t.tgname = 'touch_updated_at'),
+  (select array_agg(a.attname::text order by a.attnum) from pg_attribute a
+   where a.attrelid = 'public.hook_jobs'::regclass and a.attnum > 0 and not a.attisdropped
+     and a.attname not in ('next_run_at', 'updated_at')),
+  'every column of hook_jobs but next_run_at and updated_at touches updated_at');
 
 select * from finish();
 rollback;

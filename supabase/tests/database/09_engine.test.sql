@@ -3,7 +3,7 @@
 -- index use). pg-boss's behaviour on the jobs themselves is tested from Node (tests/enqueue.test.ts).
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(38);
+select plan(41);
 \ir fixtures.psql
 
 -- enqueue ------------------------------------------------------------------------------------
@@ -167,6 +167,24 @@ select is(pg_temp.poll_offsets(), array[3, 13, 23, 33, 43, 53, 63], 'each at its
 select is((select next_run_at from public.hook_jobs where id = (select id from polled)), now() + interval '73 seconds',
   'next_run_at moves past the window');
 select is(private.schedule_polls(only_hooks => array[(select id from polled)]), 0, 'a repeated tick schedules nothing twice');
+update public.hook_jobs set next_run_at = now() + interval '3 seconds' where id = (select id from polled);
+select is(private.schedule_polls(only_hooks => array[(select id from polled)]), 0,
+  'nor does a tick that sees the same slots again (an overlapping tick): the singleton keys drop them');
+-- Each job is the very row boss.send() writes for it: private.enqueue() (pg-boss's insert over
+-- JSON) with the same data and options gives the same columns, queue defaults included.
+create temporary table scheduled_job on commit drop as
+select to_jsonb(j) - '{id,created_on}'::text[] as job from pgboss.job j
+where j.name = 'hook.poll' and j.data ->> 'hookJobId' = (select id::text from polled) order by j.start_after limit 1;
+delete from pgboss.job where name = 'hook.poll';
+create temporary table sent_job on commit drop as
+select private.enqueue('hook.poll', job -> 'data',
+                       jsonb_build_object('startAfter', job -> 'start_after', 'singletonKey', job -> 'singleton_key',
+                                          'group', jsonb_build_object('id', (select id from polled)))) as id
+from scheduled_job;
+select is((select to_jsonb(j) - '{id,created_on}'::text[] from pgboss.job j where j.id = (select id from sent_job)),
+  (select job from scheduled_job), 'each job is the row boss.send() writes (queue defaults, policy, group, singleton key)');
+select throws_ok($$select private.schedule_polls(horizon => interval '0 seconds')$$, '22023',
+  'horizon: must be positive, got 00:00:00', 'the horizon must be positive');
 delete from pgboss.job where name = 'hook.poll';
 update public.hook_jobs set next_run_at = now() - interval '1 hour' where id = (select id from polled);
 select is(private.schedule_polls(only_hooks => array[(select id from polled)]), 7,
