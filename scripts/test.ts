@@ -58,8 +58,8 @@ function countNodeSummary(output: string): Tally {
 }
 
 /** A check without test points (type check, lint, format) counts as one test. */
-async function check(name: string, command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<void> {
-  const { code } = await exec(name, command, args, env);
+async function check(name: string, command: string, args: string[]): Promise<void> {
+  const { code } = await exec(name, command, args);
   record(name, { passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 }, code);
 }
 

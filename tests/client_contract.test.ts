@@ -7,22 +7,14 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { createClient, FunctionsHttpError } from "@supabase/supabase-js";
 import pg from "pg";
-import { createUser } from "../scripts/lib/areas.ts";
-import { accessToken } from "../scripts/lib/keys.ts";
+import { createSignedInUser } from "../scripts/lib/areas.ts";
 
 const env = process.env as Record<string, string>;
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
 after(() => pool.end());
 
 async function signedIn() {
-  const email = `client-${crypto.randomUUID()}@example.com`;
-  const id = await createUser(pool, email);
-  const token = await accessToken(env.SUPABASE_JWT_SECRET, env.SUPABASE_URL, {
-    id,
-    email,
-    appMetadata: {},
-    userMetadata: {},
-  });
+  const { id, token } = await createSignedInUser(pool);
   const supabase = createClient(env.SUPABASE_URL, env.SUPABASE_ANON_KEY, {
     global: { headers: { Authorization: `Bearer ${token}` } },
     auth: { persistSession: false, autoRefreshToken: false },

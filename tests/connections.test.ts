@@ -7,8 +7,7 @@ import { after, before, test } from "node:test";
 import { EncryptJWT } from "jose";
 import pg from "pg";
 import { deriveKeys, loadKeyring, unseal } from "../packages/nodes/src/crypto.ts";
-import { createArea, createUser } from "../scripts/lib/areas.ts";
-import { accessToken } from "../scripts/lib/keys.ts";
+import { createArea, createSignedInUser } from "../scripts/lib/areas.ts";
 import { type FakeGithub, startFakeGithub } from "./support/fakes/github.ts";
 import { type FakeGithubOAuth, startFakeGithubOAuth } from "./support/fakes/github_oauth.ts";
 
@@ -35,17 +34,6 @@ after(async () => {
 interface User {
   id: string;
   token: string;
-}
-
-async function user(): Promise<User> {
-  const id = await createUser(pool);
-  const token = await accessToken(env.SUPABASE_JWT_SECRET!, env.SUPABASE_URL!, {
-    id,
-    email: `${id}@example.com`,
-    appMetadata: {},
-    userMetadata: {},
-  });
-  return { id, token };
 }
 
 function call(path: string, token: string | null, init: RequestInit = {}) {
@@ -106,7 +94,7 @@ const errorCode = async (response: Response) => (await response.json() as { erro
 const failure = (outcome: URLSearchParams) => [outcome.get("status"), outcome.get("reason")];
 
 test("authorize: GitHub's URL with client id, redirect URI, scopes, an encrypted state and a PKCE S256 challenge", async () => {
-  const alice = await user();
+  const alice = await createSignedInUser(pool);
   const url = await authorize(alice);
   assert.equal(`${url.origin}${url.pathname}`, `${env.GITHUB_OAUTH_URL}/login/oauth/authorize`);
   const query = url.searchParams;
@@ -135,7 +123,7 @@ test("authorize: GitHub's URL with client id, redirect URI, scopes, an encrypted
 });
 
 test("callback: the code is exchanged with PKCE, the account read, the token stored encrypted", async () => {
-  const alice = await user();
+  const alice = await createSignedInUser(pool);
   oauth.account = { id: 583231, login: "octocat", email: "octocat@github.com" };
   const outcome = await connect(alice);
   assert.equal(outcome.get("status"), "connected", outcome.toString());
@@ -192,7 +180,7 @@ test("callback: the code is exchanged with PKCE, the account read, the token sto
 });
 
 test("reconnecting the same account refreshes the token and makes the connection active again", async () => {
-  const alice = await user();
+  const alice = await createSignedInUser(pool);
   oauth.account = { id: 1001, login: "ada", email: null };
   const first = await connect(alice);
   await pool.query(
@@ -215,7 +203,7 @@ test("reconnecting the same account refreshes the token and makes the connection
 });
 
 test("a state is used once: replaying the callback stores nothing more", async () => {
-  const alice = await user();
+  const alice = await createSignedInUser(pool);
   const back = await consent(await authorize(alice));
   assert.equal((await callback(back)).get("status"), "connected");
   const exchanges = oauth.tokenRequests.length;
@@ -225,7 +213,7 @@ test("a state is used once: replaying the callback stores nothing more", async (
 });
 
 test("tampered, foreign, expired, missing and misdirected states are refused, nothing stored", async () => {
-  const alice = await user();
+  const alice = await createSignedInUser(pool);
   const back = await consent(await authorize(alice));
   const state = back.searchParams.get("state")!;
   const parts = state.split(".");
@@ -281,7 +269,7 @@ test("tampered, foreign, expired, missing and misdirected states are refused, no
 });
 
 test("the PKCE verifier comes from the state: a state carrying another verifier fails the exchange", async () => {
-  const alice = await user();
+  const alice = await createSignedInUser(pool);
   const back = await consent(await authorize(alice));
   const derived = await deriveKeys(env.AREA_ENCRYPTION_KEY, "area/oauth2-state/v1");
   const forged = await new EncryptJWT({ svc: "github", cv: "w".repeat(43) })
@@ -298,8 +286,8 @@ test("the PKCE verifier comes from the state: a state carrying another verifier 
 });
 
 test("a state belongs to the user who asked for it: the connection is theirs, never the browser's", async () => {
-  const alice = await user();
-  const bob = await user();
+  const alice = await createSignedInUser(pool);
+  const bob = await createSignedInUser(pool);
   oauth.account = { id: 4242, login: "alice-gh", email: null };
   // Bob's browser ends Alice's flow (a link she sent him): the account is connected to Alice.
   const outcome = await connect(alice);
@@ -314,7 +302,7 @@ test("a state belongs to the user who asked for it: the connection is theirs, ne
 });
 
 test("a user who refuses consent, a failed exchange or account lookup: an error reason, nothing stored", async () => {
-  const alice = await user();
+  const alice = await createSignedInUser(pool);
   oauth.denyNext();
   const denied = await consent(await authorize(alice));
   assert.equal(denied.searchParams.get("error"), "access_denied");
@@ -340,8 +328,8 @@ test("a user who refuses consent, a failed exchange or account lookup: an error 
 });
 
 test("DELETE revokes the token at GitHub, deletes the connection and pauses its AREAs with a reason", async () => {
-  const alice = await user();
-  const bob = await user();
+  const alice = await createSignedInUser(pool);
+  const bob = await createSignedInUser(pool);
   oauth.account = { id: 777, login: "deleter", email: null };
   const id = (await connect(alice)).get("connection")!;
   const token = lastTokenSeenByApi();

@@ -1,6 +1,7 @@
 // The execution engine end to end with the stack's real worker process: events stored through
-// private.ingest_event() (as the webhooks function and the poller do) run their AREA, HTTP
-// reactions reach local receivers, and execution_logs tells what happened.
+// private.ingest_event() (one event of private.ingest_events, which the webhooks function and the
+// poller store events with) run their AREA, HTTP reactions reach local receivers, and
+// execution_logs tells what happened.
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import pg from "pg";

@@ -2,6 +2,7 @@
 // called as the user (role authenticated with their JWT claims), RLS and validation included.
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
+import { accessToken } from "./keys.ts";
 
 export async function createUser(pool: pg.Pool, email = `user-${randomUUID()}@example.com`): Promise<string> {
   const { rows: [user] } = await pool.query<{ id: string }>(
@@ -9,6 +10,23 @@ export async function createUser(pool: pg.Pool, email = `user-${randomUUID()}@ex
     [email],
   );
   return user.id;
+}
+
+/** A new user and an access token of theirs, signed with the stack's JWT secret (SUPABASE_JWT_SECRET, SUPABASE_URL). */
+export async function createSignedInUser(
+  pool: pg.Pool,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ id: string; email: string; token: string }> {
+  if (!env.SUPABASE_JWT_SECRET || !env.SUPABASE_URL) throw new Error("SUPABASE_JWT_SECRET and SUPABASE_URL are needed");
+  const email = `user-${randomUUID()}@example.com`;
+  const id = await createUser(pool, email);
+  const token = await accessToken(env.SUPABASE_JWT_SECRET, env.SUPABASE_URL, {
+    id,
+    email,
+    appMetadata: {},
+    userMetadata: {},
+  });
+  return { id, email, token };
 }
 
 export interface CreatedArea {
@@ -37,6 +55,18 @@ export async function createArea(pool: pg.Pool, userId: string, definition: unkn
   } finally {
     client.release();
   }
+}
+
+/** A new user's enabled bench/noop → bench/noop AREA (the benchmark's do-nothing AREA). */
+export async function benchNoopArea(pool: pg.Pool, name: string): Promise<{ userId: string; area: CreatedArea }> {
+  const userId = await createUser(pool);
+  const area = await createArea(pool, userId, {
+    name,
+    enabled: true,
+    action: { service: "bench", name: "noop", params: {} },
+    reactions: [{ service: "bench", name: "noop", params: {} }],
+  });
+  return { userId, area };
 }
 
 /** Polls until `probe` returns a value (not undefined or false), or fails naming what it waited for. */

@@ -91,48 +91,14 @@ $$;
 comment on function private.enqueue(text, jsonb, jsonb) is
   'boss.send(queue, data, options) from SQL: returns the job id, or null when a singleton policy dropped it.';
 
--- Stores one detected event and enqueues its execution in the same transaction: an event is
--- either stored with its job, or not at all. The job id is the hook log id, so an execution
--- is queued at most once per event.
-create function private.ingest_event(hook_job_id uuid, dedupe_key text, payload jsonb)
-returns jsonb
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  hook record;
-  log_id uuid;
-begin
-  select h.id, h.area_id, h.status, a.user_id into hook
-  from public.hook_jobs h join public.areas a on a.id = h.area_id
-  where h.id = ingest_event.hook_job_id;
-  if not found then
-    return jsonb_build_object('status', 'unknown_hook');
-  elsif hook.status <> 'active' then
-    return jsonb_build_object('status', 'inactive');
-  end if;
-  insert into public.hook_logs (hook_job_id, area_id, dedupe_key, event_payload)
-  values (hook.id, hook.area_id, ingest_event.dedupe_key, payload)
-  on conflict do nothing
-  returning id into log_id;
-  if log_id is null then
-    return jsonb_build_object('status', 'duplicate');
-  end if;
-  perform private.enqueue('area.execute', jsonb_build_object('hookLogId', log_id),
-                          jsonb_build_object('id', log_id, 'group', jsonb_build_object('id', hook.user_id)));
-  return jsonb_build_object('status', 'accepted', 'hook_log_id', log_id);
-end
-$$;
-comment on function private.ingest_event(uuid, text, jsonb) is
-  'Stores an event of an active hook (deduplicated on dedupe_key) and enqueues its area.execute job atomically. Returns {status: accepted|duplicate|inactive|unknown_hook, hook_log_id}.';
-
--- ingest_event for many events at once, set-based: one insert into hook_logs and one pg-boss
--- insert for the whole batch instead of a chain of PL/pgSQL calls per event, which is what a
--- busy webhook endpoint pays for (the webhooks function stores deliveries that arrive together
--- in one call). Same answers as ingest_event called in order: a key repeated within the batch
--- is a duplicate of its first occurrence. Everything is read in one snapshot (one statement),
--- so an event's answer and what was stored for it always agree.
+-- Stores detected events and enqueues their executions in the same transaction: an event is
+-- either stored with its job, or not at all. The job id is the hook log id, so an execution is
+-- queued at most once per event. Set-based: one insert into hook_logs and one pg-boss insert for
+-- the whole batch instead of a chain of PL/pgSQL calls per event, which is what a busy webhook
+-- endpoint pays for (the webhooks function stores deliveries that arrive together in one call,
+-- the poller a poll's events). Same answers as the events stored one by one, in order: a key
+-- repeated within the batch is a duplicate of its first occurrence. Everything is read in one
+-- snapshot (one statement), so an event's answer and what was stored for it always agree.
 create function private.ingest_events(events jsonb)
 returns table (event_number integer, result jsonb)
 language plpgsql
@@ -175,7 +141,7 @@ begin
            when i.status <> 'active' then jsonb_build_object('status', 'inactive')
            else jsonb_build_object('status', 'duplicate')
          end order by i.n),
-         -- The job id is the hook log id, as in ingest_event: one execution per event at most.
+         -- The job id is the hook log id: one execution per event at most.
          jsonb_agg(jsonb_build_object('data', jsonb_build_object('hookLogId', s.id),
                                       'options', jsonb_build_object('id', s.id, 'group', jsonb_build_object('id', i.user_id))))
            filter (where s.id is not null)
@@ -188,9 +154,24 @@ begin
 end
 $$;
 comment on function private.ingest_events(jsonb) is
-  'ingest_event for a batch [{hook_job_id, dedupe_key, payload}], set-based and atomic: one row per event (event_number = its 1-based position) with the result ingest_event would give, a repeated key being a duplicate of its first occurrence.';
+  'Stores events [{hook_job_id, dedupe_key, payload}] of active hooks (deduplicated on dedupe_key) and enqueues their area.execute jobs, set-based and atomically: one row per event (event_number = its 1-based position) with its result {status: accepted|duplicate|inactive|unknown_hook, hook_log_id}, a repeated key being a duplicate of its first occurrence.';
 revoke all on function private.ingest_events(jsonb) from public, anon, authenticated;
 grant execute on function private.ingest_events(jsonb) to service_role;
+
+-- One event of ingest_events (the tests store single events with it).
+create function private.ingest_event(hook_job_id uuid, dedupe_key text, payload jsonb)
+returns jsonb
+language sql
+security definer
+set search_path = ''
+as $$
+  -- A null payload stays a missing key (which hook_logs refuses), not a JSON null.
+  select e.result from private.ingest_events(jsonb_build_array(
+    jsonb_build_object('hook_job_id', hook_job_id, 'dedupe_key', dedupe_key)
+    || case when payload is null then '{}' else jsonb_build_object('payload', payload) end)) e
+$$;
+comment on function private.ingest_event(uuid, text, jsonb) is
+  'Stores an event of an active hook (deduplicated on dedupe_key) and enqueues its area.execute job atomically: one event of private.ingest_events. Returns {status: accepted|duplicate|inactive|unknown_hook, hook_log_id}.';
 
 -- The end of one poll, in one transaction: the new events (dropped when this was the baseline
 -- poll), then the cursor. A cursor never gets ahead of the events it covers.
@@ -202,7 +183,6 @@ as $$
 declare
   hook public.hook_jobs;
   baseline boolean;
-  event jsonb;
   accepted integer := 0;
 begin
   select * into hook from public.hook_jobs h where h.id = record_poll.hook_job_id for update;
@@ -212,11 +192,14 @@ begin
   baseline := not exists (select from public.hook_states s
                           where s.hook_job_id = hook.id and s.area_id = hook.area_id and s.state_key = 'cursor');
   if not baseline then
-    for event in select * from jsonb_array_elements(events) loop
-      if private.ingest_event(hook.id, event ->> 'dedupeKey', event -> 'outputs') ->> 'status' = 'accepted' then
-        accepted := accepted + 1;
-      end if;
-    end loop;
+    -- One call for the whole poll (a missing outputs stays a missing payload, which hook_logs refuses).
+    select (count(*) filter (where i.result ->> 'status' = 'accepted'))::integer into accepted
+    from private.ingest_events((
+      select coalesce(jsonb_agg(jsonb_build_object('hook_job_id', hook.id, 'dedupe_key', e ->> 'dedupeKey')
+                                || case when e -> 'outputs' is null then '{}'
+                                        else jsonb_build_object('payload', e -> 'outputs') end
+                                order by n), '[]')
+      from jsonb_array_elements(events) with ordinality as x(e, n))) i;
   end if;
   insert into public.hook_states as s (hook_job_id, area_id, state_key, state_value, last_checked_at)
   values (hook.id, hook.area_id, 'cursor', cursor, now())
@@ -227,7 +210,7 @@ begin
 end
 $$;
 comment on function private.record_poll(uuid, jsonb, jsonb) is
-  'Stores a poll''s events [{dedupeKey, outputs}] through ingest_event and then its cursor; the first poll after enabling only stores the cursor (baseline).';
+  'Stores a poll''s events [{dedupeKey, outputs}] through ingest_events and then its cursor; the first poll after enabling only stores the cursor (baseline).';
 
 -- What the worker writes while executing events: reaction rows as they finish (so a retry knows
 -- which already succeeded), then the action row with the outcome and the event marked processed.
@@ -294,22 +277,6 @@ $$;
 comment on function private.record_executions(jsonb) is
   'Worker bookkeeping for many events at once: records [{hook_log_id, attempt, reactions: [{area_reaction_id, status, request_payload, response_payload, error_text, started_at, finished_at}], outcome, error_text, started_at, settled}]. Upserts the reaction rows; with an outcome, also the action row; when settled (the default; false when a retry follows) marks the event processed. Events deleted meanwhile are skipped.';
 
--- The same for one event, one step at a time (what record_executions takes as one record).
-create function private.record_execution(hook_log_id uuid, attempt integer, reactions jsonb,
-                                         outcome public.execution_status default null, error_text text default null,
-                                         started_at timestamptz default null, settled boolean default true)
-returns void
-language sql
-security definer
-set search_path = ''
-as $$
-  select private.record_executions(jsonb_build_array(jsonb_build_object(
-    'hook_log_id', hook_log_id, 'attempt', attempt, 'reactions', reactions, 'outcome', outcome,
-    'error_text', error_text, 'started_at', started_at, 'settled', settled)))
-$$;
-comment on function private.record_execution(uuid, integer, jsonb, public.execution_status, text, timestamptz, boolean) is
-  'Worker bookkeeping for one event: upserts reaction rows [{area_reaction_id, status, request_payload, response_payload, error_text, started_at, finished_at}]; with an outcome, also the action row; when settled (no retry follows) marks the event processed. One record of private.record_executions.';
-
 -- Enqueues a hook.poll job for every due slot of every active polling hook up to now() + horizon,
 -- and moves next_run_at past the window, in one statement. A hook that missed more than one
 -- interval (the scheduler was down) restarts from now instead of firing every missed slot.
@@ -373,11 +340,9 @@ select cron.schedule('area-schedule-polls', '* * * * *', 'select private.schedul
 
 revoke all on function private.enqueue_jobs(text, jsonb), private.enqueue(text, jsonb, jsonb),
   private.ingest_event(uuid, text, jsonb), private.record_poll(uuid, jsonb, jsonb),
-  private.record_execution(uuid, integer, jsonb, public.execution_status, text, timestamptz, boolean),
   private.record_executions(jsonb), private.schedule_polls(interval, uuid[]) from public, anon, authenticated;
 grant execute on function private.enqueue_jobs(text, jsonb), private.enqueue(text, jsonb, jsonb),
   private.ingest_event(uuid, text, jsonb), private.record_poll(uuid, jsonb, jsonb),
-  private.record_execution(uuid, integer, jsonb, public.execution_status, text, timestamptz, boolean),
   private.record_executions(jsonb), private.schedule_polls(interval, uuid[]) to service_role;
 
 -- A hook job with everything its handlers read (the webhooks function to verify a delivery,

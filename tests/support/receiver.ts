@@ -1,5 +1,5 @@
 // A real HTTP server on 127.0.0.1 for tests (Node only): records every request, body included,
-// then lets the test's handler answer it.
+// then lets the test's handler (or a provider fake's) answer it.
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -19,7 +19,19 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(answer: (request: Received, response: ServerResponse) => void): Promise<Receiver> {
+export interface ReceiverOptions {
+  /** Port on 127.0.0.1 (0: any free one). */
+  port?: number;
+}
+
+/**
+ * Listens on 127.0.0.1 (rejecting if it cannot, a port in use say) and hands each request, once its
+ * body is read, to `answer`; a promise it returns is awaited.
+ */
+export async function startReceiver(
+  answer: (request: Received, response: ServerResponse) => unknown,
+  options: ReceiverOptions = {},
+): Promise<Receiver> {
   const received: Received[] = [];
   const server = createServer(async (incoming, response) => {
     const chunks: Buffer[] = [];
@@ -31,9 +43,12 @@ export async function startReceiver(answer: (request: Received, response: Server
       body: Buffer.concat(chunks).toString(),
     };
     received.push(request);
-    answer(request, response);
+    await answer(request, response);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
@@ -44,4 +59,21 @@ export async function startReceiver(answer: (request: Received, response: Server
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Answers `body` as JSON (`content-type: application/json; charset=utf-8`), or with no body when it is
+ * undefined; `headers` come after the content type and may replace it.
+ */
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, {
+    ...(body === undefined ? {} : { "content-type": "application/json; charset=utf-8" }),
+    ...headers,
+  });
+  response.end(body === undefined ? undefined : JSON.stringify(body));
 }

@@ -3,9 +3,10 @@
 // (private.record_executions). Executions running side by side share round trips (coalesce.ts):
 // a batch of jobs reads its events in one query and, when its reactions finish together, writes
 // its records in one call and one commit.
+import { refusedData } from "@area/nodes/errors";
 import type pg from "pg";
 import type { Enums } from "../../supabase/functions/_shared/database.types.ts";
-import { coalesce, refusedData } from "./coalesce.ts";
+import { coalesce } from "./coalesce.ts";
 
 export interface StoredEvent {
   areaId: string;
@@ -30,18 +31,19 @@ export interface StepRecord {
   finished_at: string;
 }
 
-/** One record of private.record_executions: reaction rows, and with an outcome the action row. */
+/**
+ * One record of private.record_executions, as it takes it: reaction rows, and with an outcome the
+ * action row. What is left out is null, and settled true (the event is marked processed).
+ */
 export interface ExecutionRecord {
-  hookLogId: string;
+  hook_log_id: string;
   attempt: number;
-  steps: StepRecord[];
-  outcome?: {
-    status: Status;
-    error: string | null;
-    startedAt: Date;
-    /** False when a retry follows: the event stays unprocessed. */
-    settled: boolean;
-  };
+  reactions: StepRecord[];
+  outcome?: Status;
+  error_text?: string | null;
+  started_at?: string;
+  /** False when a retry follows: the event stays unprocessed. */
+  settled?: boolean;
 }
 
 export interface Bookkeeping {
@@ -70,17 +72,7 @@ export function createBookkeeping(pool: pg.Pool): Bookkeeping {
   }, { slots: SLOTS, maxItems: MAX_ITEMS });
 
   const record = coalesce<ExecutionRecord, void>(async (records) => {
-    await pool.query("select private.record_executions($1)", [
-      JSON.stringify(records.map(({ hookLogId, attempt, steps, outcome }) => ({
-        hook_log_id: hookLogId,
-        attempt,
-        reactions: steps,
-        outcome: outcome?.status ?? null,
-        error_text: outcome?.error ?? null,
-        started_at: outcome?.startedAt ?? null,
-        settled: outcome?.settled ?? true,
-      }))),
-    ]);
+    await pool.query("select private.record_executions($1)", [JSON.stringify(records)]);
     return records.map(() => undefined);
   }, { slots: SLOTS, maxItems: MAX_ITEMS, retrySingly: refusedData });
 

@@ -67,13 +67,3 @@ export function coalesce<T, R>(run: (items: T[]) => Promise<R[]>, options: Coale
       }
     });
 }
-
-/**
- * An error worth retrying item by item: the database refused the statement's data (any SQLSTATE
- * but connection exception, insufficient resources, operator intervention, system and internal
- * errors), as opposed to a connection or a database failing as a whole.
- */
-export function refusedData(error: unknown): boolean {
-  const { code, severity } = error as { code?: unknown; severity?: unknown };
-  return typeof severity === "string" && typeof code === "string" && !/^(08|53|57|58|XX)/.test(code);
-}

@@ -1,8 +1,8 @@
 // The NodeContext a node runs with: the egress-checked, classifying fetch, its connection's
 // decrypted credentials, a logger carrying the job's ids, and the job's abort signal.
+import { nodeContext } from "@area/nodes/context";
 import type { Keyring } from "@area/nodes/crypto";
 import type { NodeContext, ServiceDefinition } from "@area/nodes/define";
-import { createNodeFetch } from "@area/nodes/fetch";
 import type { Logger } from "@area/nodes/log";
 import type { AllowedHosts } from "@area/nodes/net";
 import type pg from "pg";
@@ -23,18 +23,13 @@ export function contextFactory(deps: {
   return async ({ service, connectionId, log, signal }) => {
     const definition = deps.catalogue.find((candidate) => candidate.key === service);
     if (!definition) throw new Error(`service ${service} is not served by this worker`);
-    return {
-      fetch: createNodeFetch({
-        fetch: deps.egress.fetch,
-        allowedHosts: deps.allowedHosts,
-        // With credentials sent, a 401 means they are bad (AuthError), not a plain refusal.
-        authenticates: definition.auth !== "none",
-        signal,
-      }),
+    return nodeContext(definition, {
+      fetch: deps.egress.fetch,
+      allowedHosts: deps.allowedHosts,
       credentials: await loadCredentials(deps.pool, deps.keyring, connectionId),
       log,
       signal,
       env: process.env,
-    };
+    });
   };
 }

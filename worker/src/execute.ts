@@ -11,10 +11,10 @@ import { findReaction } from "@area/nodes/registry";
 import { renderParams } from "@area/nodes/template";
 import type { JobResult, JobWithMetadata } from "pg-boss";
 import type pg from "pg";
-import type { Bookkeeping, ExecutionRecord, Status, StepRecord } from "./bookkeeping.ts";
+import type { Bookkeeping, Status, StepRecord } from "./bookkeeping.ts";
 import type { ContextFactory } from "./context.ts";
 import { markNeedsReconnect } from "./credentials.ts";
-import { describeError as describe } from "./describe.ts";
+import { describeError as describe, MAX_ERROR_TEXT } from "./describe.ts";
 import type { TriggerCounters } from "./counters.ts";
 import type { DefinitionCache, ReactionStep } from "./definitions.ts";
 import type { Metrics } from "./metrics.ts";
@@ -38,13 +38,8 @@ export interface ExecutorDeps {
   log: Logger;
 }
 
-/** The action row's error_text: the failures of the reactions, one per line, bounded. */
-const MAX_ERROR_TEXT = 2_000;
-
 export function createExecutor(deps: ExecutorDeps) {
   const { pool, log: baseLog } = deps;
-  const record = (hookLogId: string, attempt: number, steps: StepRecord[], outcome?: ExecutionRecord["outcome"]) =>
-    deps.bookkeeping.record({ hookLogId, attempt, steps, outcome });
 
   async function runStep(
     step: ReactionStep,
@@ -84,17 +79,25 @@ export function createExecutor(deps: ExecutorDeps) {
     try {
       conditionHolds = area.condition == null || evaluateCondition(area.condition, event.outputs);
     } catch (error) {
-      await record(hookLogId, attempt, [], {
-        status: "failed",
-        error: `condition: ${describe(error)}`,
-        startedAt,
-        settled: true,
+      await deps.bookkeeping.record({
+        hook_log_id: hookLogId,
+        attempt,
+        reactions: [],
+        outcome: "failed",
+        error_text: `condition: ${describe(error)}`,
+        started_at: startedAt.toISOString(),
       });
       log.warn("execution failed", { status: "failed", error: describe(error) });
       return { id: job.id, status: "completed" };
     }
     if (!conditionHolds) {
-      await record(hookLogId, attempt, [], { status: "skipped", error: null, startedAt, settled: true });
+      await deps.bookkeeping.record({
+        hook_log_id: hookLogId,
+        attempt,
+        reactions: [],
+        outcome: "skipped",
+        started_at: startedAt.toISOString(),
+      });
       log.info("execution skipped", { reason: "condition is false" });
       return { id: job.id, status: "completed" };
     }
@@ -151,7 +154,7 @@ export function createExecutor(deps: ExecutorDeps) {
       written.push(row);
       // A success is recorded before the next reaction starts: a crash then cannot make it run twice.
       if (index < pending.length - 1 && !retry && !stopped) {
-        await record(hookLogId, attempt, written);
+        await deps.bookkeeping.record({ hook_log_id: hookLogId, attempt, reactions: written });
         written = [];
       }
       if (retry || stopped) break;
@@ -159,12 +162,15 @@ export function createExecutor(deps: ExecutorDeps) {
 
     if (retry) {
       const retryAfter = retry.retryAfterSeconds;
-      await record(hookLogId, attempt, written, {
-        status: "failed",
-        error: `attempt ${attempt} failed, will retry${retryAfter ? ` in ${retryAfter} s (Retry-After)` : ""}: ${
+      await deps.bookkeeping.record({
+        hook_log_id: hookLogId,
+        attempt,
+        reactions: written,
+        outcome: "failed",
+        error_text: `attempt ${attempt} failed, will retry${retryAfter ? ` in ${retryAfter} s (Retry-After)` : ""}: ${
           describe(retry)
         }`,
-        startedAt,
+        started_at: startedAt.toISOString(),
         settled: false,
       });
       if (retryAfter !== undefined) {
@@ -178,11 +184,14 @@ export function createExecutor(deps: ExecutorDeps) {
     }
 
     const status: Status = failures.length === 0 ? "success" : stopped ? "failed" : "partial_success";
-    await record(hookLogId, attempt, written, {
-      status,
-      error: failures.length ? failures.join("\n").slice(0, MAX_ERROR_TEXT) : null,
-      startedAt,
-      settled: true,
+    // The action row's error_text: the failures of the reactions, one per line, bounded.
+    await deps.bookkeeping.record({
+      hook_log_id: hookLogId,
+      attempt,
+      reactions: written,
+      outcome: status,
+      error_text: failures.length ? failures.join("\n").slice(0, MAX_ERROR_TEXT) : null,
+      started_at: startedAt.toISOString(),
     });
     deps.metrics.executions.inc({ status });
     deps.metrics.executionSeconds.observe((Date.now() - startedAt.getTime()) / 1000);

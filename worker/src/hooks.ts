@@ -1,10 +1,13 @@
 // What the hook handlers (poll, subscribe, unsubscribe) read about a hook job, and how they
 // record its failures.
 import { type Keyring, openStoredSecret } from "@area/nodes/crypto";
-import { AuthError } from "@area/nodes/errors";
+import { AuthError, RetryableError } from "@area/nodes/errors";
+import type { Logger } from "@area/nodes/log";
+import type { JobResult } from "pg-boss";
 import type pg from "pg";
 import type { Enums } from "../../supabase/functions/_shared/database.types.ts";
 import { markNeedsReconnect } from "./credentials.ts";
+import { describeError, MAX_ERROR_TEXT } from "./describe.ts";
 
 export interface HookJob {
   id: string;
@@ -63,7 +66,36 @@ export async function recordHookFailure(
      set error_count = error_count + 1, last_error = $2,
          status = case when error_count + 1 >= $3 and status = 'active' then 'error' else status end
      where id = $1`,
-    [hookJobId, text.slice(0, 2_000), MAX_CONSECUTIVE_HOOK_ERRORS],
+    [hookJobId, text.slice(0, MAX_ERROR_TEXT), MAX_CONSECUTIVE_HOOK_ERRORS],
   );
   if (error instanceof AuthError && connectionId) await markNeedsReconnect(pool, connectionId, text);
+}
+
+export interface HookFailure {
+  jobId: string;
+  hookJobId: string;
+  connectionId: string | null;
+  error: unknown;
+  /** The log line ("poll failed"). */
+  message: string;
+  /** What last_error starts with ("<prefix>: <error>"); nothing by default. */
+  prefix?: string;
+}
+
+/**
+ * The end of a failed poll or registration job: logged, recorded on the hook (recordHookFailure),
+ * and the job's result. Only a transient failure is worth retrying the job; any other is final
+ * (a polling hook's next slot polls again anyway).
+ */
+export async function settleHookFailure(pool: pg.Pool, log: Logger, failure: HookFailure): Promise<JobResult> {
+  const { error } = failure;
+  const text = describeError(error);
+  log.warn(failure.message, { error: text, retryable: error instanceof RetryableError });
+  const lastError = failure.prefix === undefined ? text : `${failure.prefix}: ${text}`;
+  await recordHookFailure(pool, failure.hookJobId, failure.connectionId, error, lastError);
+  return {
+    id: failure.jobId,
+    status: error instanceof RetryableError ? "failed" : "completed",
+    output: { error: text },
+  };
 }

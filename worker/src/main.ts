@@ -77,7 +77,7 @@ const health = await startHealthServer(config.healthPort, {
 log.info("worker starting", { healthPort: config.healthPort, concurrency: config.concurrency });
 
 try {
-  await syncCatalogue(pool, log);
+  await syncCatalogue(pool, catalogue, log);
 } catch (error) {
   // The seed carries the same catalogue; a failed sync must not stop event processing.
   log.error("catalogue sync failed", { error: (error as Error).message });

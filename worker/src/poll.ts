@@ -2,14 +2,12 @@
 // private.record_poll(), which stores the events before the cursor (the first poll after enabling
 // only sets the baseline).
 import type { ServiceDefinition } from "@area/nodes/define";
-import { RetryableError } from "@area/nodes/errors";
 import type { Logger } from "@area/nodes/log";
 import { findAction } from "@area/nodes/registry";
 import type { Job, JobResult } from "pg-boss";
 import type pg from "pg";
 import type { ContextFactory } from "./context.ts";
-import { describeError } from "./describe.ts";
-import { loadHook, recordHookFailure } from "./hooks.ts";
+import { loadHook, settleHookFailure } from "./hooks.ts";
 
 export interface PollJob {
   hookJobId: string;
@@ -56,11 +54,13 @@ export function createPoller(deps: PollerDeps) {
       areaLog.info("polled", { ...outcome, events: result.events.length });
       return { id: job.id, status: "completed" };
     } catch (error) {
-      const text = describeError(error);
-      areaLog.warn("poll failed", { error: text, retryable: error instanceof RetryableError });
-      await recordHookFailure(deps.pool, hookJobId, hook.connectionId, error, text);
-      // The next slot polls again anyway; only a transient failure is worth retrying this one.
-      return { id: job.id, status: error instanceof RetryableError ? "failed" : "completed", output: { error: text } };
+      return settleHookFailure(deps.pool, areaLog, {
+        jobId: job.id,
+        hookJobId,
+        connectionId: hook.connectionId,
+        error,
+        message: "poll failed",
+      });
     }
   };
 }

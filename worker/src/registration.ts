@@ -4,14 +4,12 @@
 // AREA was being disabled or deleted is removed again at once.
 import type { Keyring } from "@area/nodes/crypto";
 import type { ServiceDefinition } from "@area/nodes/define";
-import { RetryableError } from "@area/nodes/errors";
 import type { Logger } from "@area/nodes/log";
 import { findAction } from "@area/nodes/registry";
 import type { Job, JobResult } from "pg-boss";
 import type pg from "pg";
 import type { ContextFactory } from "./context.ts";
-import { describeError } from "./describe.ts";
-import { hookSecret, loadHook, recordHookFailure } from "./hooks.ts";
+import { hookSecret, loadHook, settleHookFailure } from "./hooks.ts";
 
 export interface RegistrationJob {
   hookJobId: string;
@@ -40,12 +38,15 @@ export function createRegistrar(deps: RegistrationDeps) {
     return { webhook, ctx: await deps.makeContext({ service, connectionId, log, signal: job.signal }) };
   }
 
-  async function settle(job: Job<RegistrationJob>, log: Logger, error: unknown): Promise<JobResult> {
-    const text = describeError(error);
-    log.warn(`${job.name} failed`, { error: text, retryable: error instanceof RetryableError });
-    await recordHookFailure(pool, job.data.hookJobId, job.data.connectionId, error, `${job.name}: ${text}`);
-    return { id: job.id, status: error instanceof RetryableError ? "failed" : "completed", output: { error: text } };
-  }
+  const settle = (job: Job<RegistrationJob>, log: Logger, error: unknown) =>
+    settleHookFailure(pool, log, {
+      jobId: job.id,
+      hookJobId: job.data.hookJobId,
+      connectionId: job.data.connectionId,
+      error,
+      message: `${job.name} failed`,
+      prefix: job.name,
+    });
 
   async function subscribe(job: Job<RegistrationJob>): Promise<JobResult> {
     const log = deps.log.child({ jobId: job.id, hookJobId: job.data.hookJobId });

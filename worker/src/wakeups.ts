@@ -7,18 +7,20 @@
 // first fetches at once; after a (re)connect, when notifications may have been missed, it wakes
 // every loop. A lost listener only costs latency: the loops still poll (pollingIntervalSeconds).
 import type { Logger } from "@area/nodes/log";
-import pg from "pg";
 import type { PgBoss } from "pg-boss";
+// Not re-exported by the package; the pinned version makes this deep import stable.
+import * as plans from "pg-boss/dist/plans.js";
+import { type Listener, listenWithReconnect } from "./listen.ts";
 
-/** pg-boss's NOTIFY channel for the schema "pgboss" (plans.notifyChannelSql; the migrations send on it). */
-const channelQuery = "select 'pgboss_' || left(encode(sha224('pgboss'::bytea), 'hex'), 24) as channel";
+/** pg-boss's NOTIFY channel for the schema "pgboss", as pg-boss names it (the migrations send on it). */
+const channelQuery = `select ${plans.notifyChannelSql("pgboss")} as channel`;
 
 export class JobWakeups {
   readonly #boss: () => PgBoss;
   readonly #log: Logger;
   /** Per queue, where the next search for an idle loop starts (taking turns). */
   readonly #turns = new Map<string, number>();
-  #client: pg.Client | null = null;
+  #listener: Listener | null = null;
   #stopped = false;
 
   /** `boss` gives the current instance (the worker may replace it while waiting for the database). */
@@ -53,38 +55,23 @@ export class JobWakeups {
   /** Listens on pg-boss's channel; reconnects by itself until stop(). */
   async listen(connectionString: string): Promise<void> {
     if (this.#stopped) return;
-    const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000, keepAlive: true });
-    let retrying = false;
-    const retry = () => {
-      if (retrying) return; // an error event and a failed connect: one reconnection
-      retrying = true;
-      if (this.#client === client) this.#client = null;
-      client.end().catch(() => {});
-      if (!this.#stopped) setTimeout(() => void this.listen(connectionString), 1_000).unref();
-    };
-    client.on("error", (error) => {
-      this.#log.warn("job wake-up listener lost", { error: error.message });
-      retry();
+    this.#listener = listenWithReconnect({
+      connectionString,
+      keepAlive: true,
+      name: "job wake-up listener",
+      log: this.#log,
+      listen: async (client) => {
+        const { rows: [{ channel }] } = await client.query<{ channel: string }>(channelQuery);
+        await client.query(`listen "${channel}"`);
+      },
+      onNotification: (queue) => this.wake(queue),
+      onListening: () => this.wakeAll(),
     });
-    client.on("notification", (message) => {
-      if (message.payload) this.wake(message.payload);
-    });
-    try {
-      await client.connect();
-      const { rows: [{ channel }] } = await client.query<{ channel: string }>(channelQuery);
-      await client.query(`listen "${channel}"`);
-      this.#client = client;
-      this.wakeAll();
-    } catch (error) {
-      this.#log.warn("job wake-up listener failed to connect", { error: (error as Error).message });
-      retry();
-    }
+    await this.#listener.started;
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    const client = this.#client;
-    this.#client = null;
-    await client?.end().catch(() => {});
+    await this.#listener?.stop();
   }
 }

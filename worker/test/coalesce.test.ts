@@ -2,7 +2,8 @@
 // together; one item's refused data fails only that item.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { coalesce, refusedData } from "../src/coalesce.ts";
+import { refusedData } from "@area/nodes/errors";
+import { coalesce } from "../src/coalesce.ts";
 
 /** A `run` that records the groups it is given and answers each item doubled, after a turn. */
 function recorder() {

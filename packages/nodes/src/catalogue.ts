@@ -30,8 +30,16 @@ type JsonSchema = {
   "x-area-type"?: FieldType;
 };
 
+const jsonSchemas = new WeakMap<Fields, JsonSchema>();
+
+/** The fields' JSON Schema (input side), derived once per schema: the same object every time, never to be mutated. */
 export function jsonSchema(fields: Fields): JsonSchema {
-  return z.toJSONSchema(fields, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  let schema = jsonSchemas.get(fields);
+  if (!schema) {
+    schema = z.toJSONSchema(fields, { io: "input", unrepresentable: "any" }) as JsonSchema;
+    jsonSchemas.set(fields, schema);
+  }
+  return schema;
 }
 
 function fieldType(schema: JsonSchema): FieldType {

@@ -1,6 +1,7 @@
 // AES-256-GCM for credentials and webhook secrets, on Web Crypto (Node 24 and Deno alike).
 // AREA_ENCRYPTION_KEY holds "<key id>:<base64 of 32 bytes>", comma-separated for rotation:
 // the first key encrypts, every listed key decrypts. The database only stores the key id.
+import { fromBase64, toBase64 } from "./bytes.ts";
 
 /** Web Crypto's key type, named through the API so it type-checks under Node's and Deno's typings alike. */
 type AesKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
@@ -18,7 +19,7 @@ function parseKeySpec(spec: string | undefined): { id: string; raw: Uint8Array<A
   return spec.split(",").map((part) => part.trim()).map((entry) => {
     const separator = entry.indexOf(":");
     const id = entry.slice(0, separator);
-    const raw = Uint8Array.from(atob(entry.slice(separator + 1)), (c) => c.charCodeAt(0));
+    const raw = fromBase64(entry.slice(separator + 1));
     if (separator < 1 || raw.length !== 32) {
       throw new Error(`AREA_ENCRYPTION_KEY entry "${id || entry.slice(0, 8)}…" must be <key id>:<base64 of 32 bytes>`);
     }
@@ -28,10 +29,11 @@ function parseKeySpec(spec: string | undefined): { id: string; raw: Uint8Array<A
 
 export async function loadKeyring(spec: string | undefined): Promise<Keyring> {
   const keys = new Map<string, AesKey>();
-  for (const { id, raw } of parseKeySpec(spec)) {
+  const entries = parseKeySpec(spec);
+  for (const { id, raw } of entries) {
     keys.set(id, await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]));
   }
-  return { currentKeyId: spec!.split(",")[0].trim().split(":")[0], keys };
+  return { currentKeyId: entries[0].id, keys };
 }
 
 /** 32-byte keys derived for one purpose from each AREA_ENCRYPTION_KEY entry, by the same key ids. */
@@ -48,9 +50,9 @@ export interface DerivedKeys {
 export async function deriveKeys(spec: string | undefined, purpose: string): Promise<DerivedKeys> {
   const keys = new Map<string, Uint8Array<ArrayBuffer>>();
   const entries = parseKeySpec(spec);
+  const info = new TextEncoder().encode(purpose);
   for (const { id, raw } of entries) {
     const master = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveBits"]);
-    const info = new TextEncoder().encode(purpose);
     const bits = await crypto.subtle.deriveBits(
       { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info },
       master,
@@ -59,12 +61,6 @@ export async function deriveKeys(spec: string | undefined, purpose: string): Pro
     keys.set(id, new Uint8Array(bits));
   }
   return { currentKeyId: entries[0].id, keys };
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
 }
 
 /** Encrypts with the current key: base64(iv || ciphertext || tag). */
@@ -84,7 +80,7 @@ export async function seal(keyring: Keyring, plaintext: string): Promise<{ keyId
 export async function unseal(keyring: Keyring, keyId: string, ciphertext: string): Promise<string> {
   const key = keyring.keys.get(keyId);
   if (!key) throw new Error(`no encryption key "${keyId}" in AREA_ENCRYPTION_KEY (rotated out too early?)`);
-  const bytes = Uint8Array.from(atob(ciphertext), (c) => c.charCodeAt(0));
+  const bytes = fromBase64(ciphertext);
   const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, 12) }, key, bytes.slice(12));
   return new TextDecoder().decode(plain);
 }

@@ -1,7 +1,14 @@
 // How a service declares itself. Everything else (catalogue rows, JSON Schemas, about.json,
 // validation, docs) is derived from these declarations: see catalogue.ts.
 import { z } from "zod";
+import { PermanentError } from "./errors.ts";
 import type { Logger } from "./log.ts";
+
+/**
+ * Operator configuration from the runtime's environment: provider base URLs (GITHUB_API_URL, …),
+ * app-level webhook keys (SLACK_SIGNING_SECRET, …), OAuth2 client ids and secrets.
+ */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 export type AuthKind = "none" | "oauth2" | "api_key";
 
@@ -39,7 +46,7 @@ export interface NodeContext {
   /** Aborted when the job times out or the worker shuts down. */
   signal: AbortSignal;
   /** Operator configuration (provider base URLs, …) from the worker's environment. */
-  env: Readonly<Record<string, string | undefined>>;
+  env: Env;
 }
 
 /** One detected occurrence of a trigger. `dedupeKey` is unique per hook (a delivery or item id). */
@@ -97,9 +104,6 @@ export interface WebhookReply {
   revoked?: { reason: string };
 }
 
-/** Operator configuration from the runtime's environment: app-level webhook keys (SLACK_SIGNING_SECRET, …). */
-export type WebhookEnv = Readonly<Record<string, string | undefined>>;
-
 export interface WebhookTrigger {
   /** The provider must be told about the endpoint (subscribe/unsubscribe jobs run then). */
   requiresRegistration: boolean;
@@ -108,7 +112,7 @@ export interface WebhookTrigger {
    * under an application's key from `env` for providers that sign with one key per app (Slack,
    * Discord). Without `env`, such a verifier refuses everything.
    */
-  verify(request: WebhookRequest, secret: string, env?: WebhookEnv): Promise<boolean>;
+  verify(request: WebhookRequest, secret: string, env?: Env): Promise<boolean>;
   /** A verified request that is a handshake gets this reply and creates no event. */
   handshake?(request: WebhookRequest): WebhookReply | null;
   /** The events a verified request carries (usually one). */
@@ -186,4 +190,19 @@ export interface OAuth2Definition {
 /** A string the catalogue types as `secret`: write-only for clients, redacted from audit logs. */
 export function secret(description: string) {
   return z.string().min(1).meta({ description, "x-area-type": "secret" });
+}
+
+/**
+ * A provider's base URL without a trailing slash: env `name` when set (tests, proxies, self-hosted
+ * providers), else `fallback` (the real provider).
+ */
+export function baseUrl(env: Env, name: string, fallback: string): string {
+  return (env[name]?.trim() || fallback).replace(/\/+$/, "");
+}
+
+/** A node's params read with its schema; invalid ones are a PermanentError naming what is wrong. */
+export function parseParams<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new PermanentError(`invalid params: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
 }

@@ -1,6 +1,5 @@
 // The dedupe key of a webhook delivery for senders without a provider-specific delivery id.
-
-const MAX_DELIVERY_ID_LENGTH = 200;
+import { deliveryId } from "./webhook_auth.ts";
 
 /**
  * The sender's `X-Area-Delivery` header (trimmed, cut to 200 characters), so that a sender
@@ -8,5 +7,5 @@ const MAX_DELIVERY_ID_LENGTH = 200;
  * event, keyed by a fresh UUID.
  */
 export function deliveryKey(headers: Record<string, string>): string {
-  return headers["x-area-delivery"]?.trim().slice(0, MAX_DELIVERY_ID_LENGTH) || crypto.randomUUID();
+  return deliveryId(headers["x-area-delivery"]) ?? crypto.randomUUID();
 }

@@ -1,6 +1,6 @@
 // Ed25519 signature verification on Web Crypto (Node 24 and Deno 2 both implement it), for
 // providers that sign with a key pair instead of a shared secret (Discord interactions).
-import { hexBytes } from "./webhook_auth.ts";
+import { hexBytes } from "./bytes.ts";
 
 /** Web Crypto's key type, named through the API so it type-checks under Node's and Deno's typings alike. */
 type PublicKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;

@@ -29,3 +29,14 @@ export class PermanentError extends Error {
 export class AuthError extends PermanentError {
   override name = "AuthError";
 }
+
+/**
+ * Whether a database error is the statement's data being refused (any SQLSTATE but connection
+ * exception, insufficient resources, operator intervention, system and internal errors), as
+ * opposed to a connection or a database failing as a whole: a batch refused for its data is
+ * worth trying again item by item.
+ */
+export function refusedData(error: unknown): boolean {
+  const { code, severity } = error as { code?: unknown; severity?: unknown };
+  return typeof severity === "string" && typeof code === "string" && !/^(08|53|57|58|XX)/.test(code);
+}

@@ -110,6 +110,18 @@ export async function readCapped(response: Response, maxBytes: number): Promise<
   }
 }
 
+/**
+ * A response's JSON body. A body that is not JSON is the provider misbehaving, likely briefly: a
+ * RetryableError saying `message`.
+ */
+export async function readJson<T = unknown>(response: Response, message: string): Promise<T> {
+  try {
+    return await response.json() as T;
+  } catch (error) {
+    throw new RetryableError(message, { cause: error });
+  }
+}
+
 /** Retry-After in seconds, as delta-seconds or an HTTP-date; undefined when absent or unreadable. */
 export function retryAfterSeconds(headers: Headers, now = Date.now()): number | undefined {
   const value = headers.get("retry-after")?.trim();

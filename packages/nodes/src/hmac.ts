@@ -1,10 +1,11 @@
 // HMAC-SHA256 signatures on Web Crypto (Node 24 and Deno alike), shared by the webhook verifiers:
 // the generic webhook signs the raw body, providers (GitHub, Slack, Twitch) sign their own strings.
+import { hexBytes, toHex } from "./bytes.ts";
 
 /** Web Crypto's key type, named through the API so it type-checks under Node's and Deno's typings alike. */
 type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
 
-const SHA256_HEX = /^[0-9a-f]{64}$/i;
+const SHA256_BYTES = 32;
 const encoder = new TextEncoder();
 
 /** Imported keys by secret: a busy endpoint verifies every delivery with the same few secrets. */
@@ -32,7 +33,7 @@ function bytes(data: Uint8Array | string): Uint8Array<ArrayBuffer> {
 /** The lower-case hex HMAC-SHA256 of `data` under `secret`. */
 export async function signHmacSha256(secret: string, data: Uint8Array | string): Promise<string> {
   const signature = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), bytes(data)));
-  return Array.from(signature, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return toHex(signature);
 }
 
 /**
@@ -45,7 +46,7 @@ export async function verifyHmacSha256(
   data: Uint8Array | string,
   signatureHex: string,
 ): Promise<boolean> {
-  if (!SHA256_HEX.test(signatureHex)) return false;
-  const signature = Uint8Array.from(signatureHex.match(/../g)!, (pair) => parseInt(pair, 16));
+  const signature = hexBytes(signatureHex, SHA256_BYTES);
+  if (!signature) return false;
   return crypto.subtle.verify("HMAC", await hmacKey(secret), signature, bytes(data));
 }

@@ -1,9 +1,9 @@
 // The OAuth2 authorization code flow (RFC 6749 §4.1, PKCE per RFC 7636) over a service's declared
 // `oauth2` block: the authorize URL, the code exchange, the account identity, revocation.
 // Runtime-neutral: the caller passes its fetch (the api function's, with a deadline).
-import type { OAuth2Definition } from "./define.ts";
+import { base64url, sha256, toBase64 } from "./bytes.ts";
+import { baseUrl, type Env, type OAuth2Definition } from "./define.ts";
 
-type Env = Readonly<Record<string, string | undefined>>;
 type Fetch = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
 export interface OAuth2Client {
@@ -56,15 +56,9 @@ export function oauth2Url(definition: OAuth2Definition, template: string, env: E
   const filled = template.replace(/\{([A-Za-z0-9_]+)\}/g, (_, name: string) => {
     if (name === "client_id") return encodeURIComponent(clientId);
     if (!(name in definition.baseUrls)) throw new Error(`oauth2 URL ${template} names {${name}}, not in baseUrls`);
-    return (env[name]?.trim() || definition.baseUrls[name]).replace(/\/+$/, "");
+    return baseUrl(env, name, definition.baseUrls[name]);
   });
   return new URL(filled);
-}
-
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 /** A PKCE code verifier: 32 random bytes, base64url (43 characters, RFC 7636 §4.1). */
@@ -74,7 +68,7 @@ export function codeVerifier(): string {
 
 /** The S256 code challenge of a verifier: base64url(SHA-256(verifier)). */
 export async function codeChallenge(verifier: string): Promise<string> {
-  return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
+  return base64url(await sha256(verifier));
 }
 
 /** Where to send the user's browser. `verifier` is required when the provider supports PKCE. */
@@ -103,10 +97,8 @@ export async function authorizeUrl(
 function basicAuth(client: OAuth2Client): string {
   // RFC 6749 §2.3.1: each part form-encoded before base64.
   const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, "+");
-  const bytes = new TextEncoder().encode(`${encode(client.clientId)}:${encode(client.clientSecret)}`);
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return `Basic ${btoa(binary)}`;
+  const credentials = new TextEncoder().encode(`${encode(client.clientId)}:${encode(client.clientSecret)}`);
+  return `Basic ${toBase64(credentials)}`;
 }
 
 /** A JSON object or form-encoded body as a record; null when it is neither. */

@@ -1,5 +1,5 @@
 // Every service AREA ships. The catalogue, about.json and the worker all start from here.
-import type { ActionDefinition, ReactionDefinition, ServiceDefinition } from "./define.ts";
+import type { ActionDefinition, Env, ReactionDefinition, ServiceDefinition } from "./define.ts";
 import { bench } from "./services/bench/service.ts";
 import { discord } from "./services/discord/service.ts";
 import { discordWebhook } from "./services/discord_webhook/service.ts";
@@ -14,7 +14,7 @@ import { webhook } from "./services/webhook/service.ts";
 export const services: ServiceDefinition[] = [webhook, http, timer, github, discord, discordWebhook, rss, weather];
 
 /** The services a runtime serves: the shipped ones, plus the no-op bench nodes when AREA_ENABLE_BENCH_NODES=1. */
-export function enabledServices(env: Readonly<Record<string, string | undefined>>): ServiceDefinition[] {
+export function enabledServices(env: Env): ServiceDefinition[] {
   return env.AREA_ENABLE_BENCH_NODES === "1" ? [...services, bench] : services;
 }
 

@@ -1,12 +1,12 @@
 // The parsers the provider verifiers share: anything malformed is null, never an exception.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { hexBytes } from "./bytes.ts";
+import { jsonObject } from "./json.ts";
 import {
   afterPrefix,
   deliveryId,
-  hexBytes,
   invalidHandshake,
-  jsonObject,
   parseRfc3339,
   parseUnixSeconds,
   signedBytes,

@@ -1,7 +1,8 @@
 // Pieces the providers' webhook verifiers share (services/<provider>/webhook.ts): strict parsing of
-// signature and timestamp headers, the replay window, the signed bytes. Every parser answers null on
-// anything malformed, so a verifier refuses it (false) instead of throwing.
-import type { WebhookReply } from "./define.ts";
+// signature and timestamp headers, the replay window, the signed bytes, the handshake replies. Every
+// parser answers null on anything malformed, so a verifier refuses it (false) instead of throwing.
+import type { WebhookReply, WebhookRequest } from "./define.ts";
+import { jsonObject } from "./json.ts";
 
 const encoder = new TextEncoder();
 const MAX_DELIVERY_ID_LENGTH = 200;
@@ -11,14 +12,6 @@ const UNIX_SECONDS = /^\d{1,12}$/;
 /** The header's value after `prefix` (case-sensitive, as the providers send it), else null. */
 export function afterPrefix(value: string | undefined, prefix: string): string | null {
   return value !== undefined && value.startsWith(prefix) ? value.slice(prefix.length) : null;
-}
-
-/** Exactly `length` bytes written as hex (either case), else null. */
-export function hexBytes(hex: string | null | undefined, length: number): Uint8Array<ArrayBuffer> | null {
-  if (typeof hex !== "string" || hex.length !== length * 2 || !/^[0-9a-f]*$/i.test(hex)) return null;
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
 }
 
 /** The bytes a provider signs: text parts in UTF-8, byte parts (the raw body) as they are, in order. */
@@ -61,11 +54,6 @@ export function deliveryId(value: unknown): string | null {
   return String(value).trim().slice(0, MAX_DELIVERY_ID_LENGTH) || null;
 }
 
-/** The body as a JSON object (the webhooks function parses JSON bodies), else null. */
-export function jsonObject(body: unknown): Record<string, unknown> | null {
-  return typeof body === "object" && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : null;
-}
-
 /** The answer to a verified handshake that lacks what it must carry (a challenge): 400 in the functions' envelope. */
 export function invalidHandshake(message: string): WebhookReply {
   return {
@@ -73,4 +61,19 @@ export function invalidHandshake(message: string): WebhookReply {
     body: JSON.stringify({ error: { code: "invalid_body", message, details: null } }),
     contentType: "application/json",
   };
+}
+
+/** The content type of handshake replies that answer with plain text (a challenge, an empty 200). */
+export const TEXT_PLAIN = "text/plain; charset=utf-8";
+
+/**
+ * A URL check's reply: the body's `challenge` (a non-empty string) back verbatim as text/plain 200,
+ * else a 400 saying `missingMessage`.
+ */
+export function challengeReply(request: WebhookRequest, missingMessage: string): WebhookReply {
+  const challenge = jsonObject(request.body)?.challenge;
+  if (typeof challenge === "string" && challenge !== "") {
+    return { status: 200, body: challenge, contentType: TEXT_PLAIN };
+  }
+  return invalidHandshake(missingMessage);
 }

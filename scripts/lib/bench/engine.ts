@@ -1,8 +1,8 @@
 // engine_exec_per_s: complete executions by the stack's worker process. One AREA (bench/noop
 // action, one bench/noop reaction) per user, created through create_area as that user; N events,
-// spread evenly over the AREAs, stored and enqueued in one statement with private.ingest_event
-// (what the webhooks function calls); the clock runs from that statement's commit until the last
-// hook log is marked processed.
+// spread evenly over the AREAs, stored and enqueued by one call of private.ingest_events (what
+// the webhooks function calls); the clock runs from that statement's commit until the last hook
+// log is marked processed.
 //
 // Several users by default: one user's executions run at most AREA_GROUP_CONCURRENCY at a time
 // across all workers (the per-user fairness cap), so with a single user the figure would be that
@@ -13,7 +13,7 @@
 // events over the time taken), and its leftover jobs are removed so the next steps run undisturbed.
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import { createArea, createUser } from "../areas.ts";
+import { benchNoopArea } from "../areas.ts";
 
 export interface EngineResult {
   events: number;
@@ -36,28 +36,24 @@ export async function measureEngine(
   const areaIds: string[] = [];
   const hooks: string[] = [];
   for (let i = 0; i < users; i++) {
-    const user = await createUser(pool);
-    const area = await createArea(pool, user, {
-      name: "Bench: engine throughput",
-      enabled: true,
-      action: { service: "bench", name: "noop", params: {} },
-      reactions: [{ service: "bench", name: "noop", params: {} }],
-    });
-    userIds.push(user);
+    const { userId, area } = await benchNoopArea(pool, "Bench: engine throughput");
+    userIds.push(userId);
     areaIds.push(area.id);
     hooks.push(area.hook.id);
   }
 
   const { rows: [ingested] } = await pool.query<{ accepted: number }>(
-    `select count(*) filter (where r ->> 'status' = 'accepted')::int as accepted
-     from (select private.ingest_event(($1::uuid[])[1 + i % cardinality($1::uuid[])], 'k' || i,
-                                       jsonb_build_object('seq', i)) as r
-           from generate_series(1, $2::int) i) s`,
+    `select count(*) filter (where result ->> 'status' = 'accepted')::int as accepted
+     from private.ingest_events((
+       select coalesce(jsonb_agg(jsonb_build_object('hook_job_id', ($1::uuid[])[1 + i % cardinality($1::uuid[])],
+                                                    'dedupe_key', 'k' || i, 'payload', jsonb_build_object('seq', i))
+                                 order by i), '[]')
+       from generate_series(1, $2::int) i))`,
     [hooks, events],
   );
   // The statement has committed when the query returns: from now on the worker can see the jobs.
   const committedAt = Date.now();
-  if (ingested.accepted !== events) throw new Error(`ingest_event accepted ${ingested.accepted} of ${events} events`);
+  if (ingested.accepted !== events) throw new Error(`ingest_events accepted ${ingested.accepted} of ${events} events`);
 
   const processedCount = async () =>
     (await pool.query<{ n: number }>(

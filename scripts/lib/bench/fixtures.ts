@@ -2,10 +2,6 @@
 import type pg from "pg";
 import { waitFor } from "../areas.ts";
 
-export interface BenchLog {
-  (line: string): void;
-}
-
 /** Waits until the worker has sealed the hook's webhook secret (it does so within seconds of create_area). */
 export async function waitForSealedSecret(pool: pg.Pool, hookJobId: string, timeoutMs = 15_000): Promise<void> {
   await waitFor(`the worker to seal the secret of hook ${hookJobId}`, async () => {

@@ -1,10 +1,10 @@
 // ingest_per_s / ingest_p99_ms: webhook intake alone. autocannon POSTs {"seq": n} as fast as 50
 // connections allow to the real webhooks function, through the gateway, on a bench/noop hook
-// (unsigned, so this measures the function and ingest_event, not a verifier). Every 202 must be
+// (unsigned, so this measures the function and ingest_events, not a verifier). Every 202 must be
 // a stored event: the hook's logs are counted afterwards.
 import autocannon from "autocannon";
 import type pg from "pg";
-import { createArea, createUser } from "../areas.ts";
+import { benchNoopArea } from "../areas.ts";
 
 export interface IngestResult {
   requests: number;
@@ -23,13 +23,7 @@ export async function prepareIngest(
   pool: pg.Pool,
   functionsUrl: string,
 ): Promise<{ url: string; hookJobId: string }> {
-  const user = await createUser(pool);
-  const area = await createArea(pool, user, {
-    name: "Bench: webhook intake",
-    enabled: true,
-    action: { service: "bench", name: "noop", params: {} },
-    reactions: [{ service: "bench", name: "noop", params: {} }],
-  });
+  const { area } = await benchNoopArea(pool, "Bench: webhook intake");
   const url = `${functionsUrl}/webhooks/bench/${area.hook.id}`;
   const response = await fetch(url, {
     method: "POST",

@@ -11,6 +11,7 @@ import {
   jwtVerify,
 } from "jose";
 import type { MiddlewareHandler } from "hono";
+import { isUuid } from "./ids.ts";
 import { ApiError } from "./errors.ts";
 
 /** The verified claims of a signed-in user, as PostgREST would hand them to Postgres. */
@@ -22,7 +23,6 @@ export interface Caller {
 export type AuthEnv = { Variables: { caller: Caller } };
 
 const ASYMMETRIC = ["ES256", "RS256", "EdDSA"];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Keys = {
   secret: Uint8Array | null;
@@ -77,7 +77,7 @@ export async function verifyAccessToken(token: string, keys: Keys): Promise<Call
     }
     throw unauthorized("invalid_token", "The access token is not valid");
   }
-  if (payload.role !== "authenticated" || typeof payload.sub !== "string" || !UUID.test(payload.sub)) {
+  if (payload.role !== "authenticated" || !isUuid(payload.sub)) {
     throw unauthorized("invalid_token", "Sign in first: this route needs a user's access token, not an API key");
   }
   return { id: payload.sub, claims: payload as Caller["claims"] };

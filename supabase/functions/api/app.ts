@@ -5,6 +5,7 @@ import { bodyLimit } from "hono/body-limit";
 import { type AuthEnv, keysFromEnv, requireUser } from "../_shared/auth.ts";
 import { createApp } from "../_shared/app.ts";
 import { databaseReachable } from "../_shared/db.ts";
+import { env } from "../_shared/env.ts";
 import { ApiError, errorBody } from "../_shared/errors.ts";
 import { areaRoutes } from "./routes/areas.ts";
 import { catalogueRoutes, publicCatalogueRoutes } from "./routes/catalogue.ts";
@@ -12,9 +13,9 @@ import { connectionRoutes } from "./routes/connections.ts";
 import { runRoutes } from "./routes/runs.ts";
 
 /** Largest request body, in bytes (256 KiB): an AREA definition is a few KiB. */
-export const MAX_BODY_BYTES = 256 * 1024;
+const MAX_BODY_BYTES = 256 * 1024;
 
-const keys = keysFromEnv(Deno.env.toObject());
+const keys = keysFromEnv(env);
 
 export const app = createApp<AuthEnv>("/api");
 
@@ -64,6 +65,6 @@ app.doc31("/openapi.json", (c) => ({
     version: "1.0.0",
     description: 'AREAs, runs and connections. Errors are {"error":{"code","message","details"}}.',
   },
-  servers: [{ url: new URL("/functions/v1", Deno.env.get("SUPABASE_URL") ?? new URL(c.req.url).origin).href }],
+  servers: [{ url: new URL("/functions/v1", env.SUPABASE_URL ?? new URL(c.req.url).origin).href }],
 }));
 app.get("/docs", swaggerUI({ url: "./openapi.json", title: "AREA api" }));

@@ -1,6 +1,7 @@
 // The live catalogue: what sync_catalogue() stored from packages/nodes and left active. about.json,
 // GET /services and the checks of POST /areas read it from here, kept in memory for a minute
 // (it changes only when a release syncs it).
+import { LookupCache } from "../_shared/cache.ts";
 import { sql } from "../_shared/db.ts";
 import type { Enums, Json } from "../_shared/database.types.ts";
 
@@ -40,9 +41,12 @@ export interface CatalogueService {
   reactions: CatalogueReaction[];
 }
 
-const TTL_MS = 60_000;
-let cached: { at: number; services: Promise<CatalogueService[]> } | undefined;
-
+const cache = new LookupCache<CatalogueService[]>({
+  load: () => load(),
+  ttlMs: 60_000,
+  missTtlMs: 60_000,
+  maxEntries: 1,
+});
 async function load(): Promise<CatalogueService[]> {
   const [{ services }] = await sql<{ services: CatalogueService[] }[]>`
     select coalesce(jsonb_agg(jsonb_build_object(
@@ -75,12 +79,6 @@ async function load(): Promise<CatalogueService[]> {
 }
 
 /** The active services with their active actions and reactions, sorted by key. */
-export function catalogue(): Promise<CatalogueService[]> {
-  const now = Date.now();
-  if (!cached || now - cached.at > TTL_MS) {
-    const services = load();
-    cached = { at: now, services };
-    services.catch(() => (cached = undefined)); // a failed read is retried by the next request
-  }
-  return cached.services;
+export async function catalogue(): Promise<CatalogueService[]> {
+  return (await cache.get("all"))!; // load() never answers null
 }

@@ -5,11 +5,10 @@
 // hold no placeholders, so they also go through the node's own zod schema here: a cron expression
 // or a recurrence rule that could never run is refused when the AREA is written, not at its first poll.
 import { z } from "@hono/zod-openapi";
-import { enabledServices, findAction } from "../../../packages/nodes/src/registry.ts";
+import { findAction } from "../../../packages/nodes/src/registry.ts";
+import { declarations } from "../_shared/env.ts";
 import { validationError } from "../_shared/errors.ts";
 import type { CatalogueParam, CatalogueService } from "./catalogue.ts";
-
-const declarations = enabledServices(Deno.env.toObject());
 
 const present = z.custom<unknown>((value) => value !== undefined && value !== null, { message: "is required" });
 

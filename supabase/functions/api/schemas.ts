@@ -1,6 +1,9 @@
 // The api's request and response shapes, declared once: zod validates requests with them and the
 // OpenAPI document (/api/openapi.json) is generated from them.
 import { z } from "@hono/zod-openapi";
+import { Constants } from "../_shared/database.types.ts";
+
+const enums = Constants.public.Enums;
 
 export const ErrorResponse = z.object({
   error: z.object({
@@ -120,8 +123,8 @@ export const Area = z.object({
   })),
   hook: z.object({
     id: z.uuid(),
-    type: z.enum(["polling", "webhook"]),
-    status: z.enum(["active", "paused", "error"]),
+    type: z.enum(enums.hook_type),
+    status: z.enum(enums.hook_status),
     polling_interval_seconds: z.number().nullable(),
     next_run_at: z.string().nullable(),
   }).nullable(),
@@ -136,13 +139,13 @@ export const Area = z.object({
   updated_at: z.string(),
 }).openapi("Area");
 
-const status = z.enum(["running", "success", "failed", "skipped", "partial_success"]);
+const status = z.enum(enums.execution_status);
 
 export const Execution = z.object({
   id: z.uuid().openapi({ description: "The execution's id: its event (hook log)." }),
   area_id: z.uuid(),
   origin: z.enum(["event", "test", "replay"]),
-  status: z.enum(["pending", "running", "success", "failed", "skipped", "partial_success"]).openapi({
+  status: z.enum(["pending", ...enums.execution_status]).openapi({
     description: "pending until the worker has started it.",
   }),
   settled: z.boolean().openapi({

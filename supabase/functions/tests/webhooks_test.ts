@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { signHmacSha256 } from "../../../packages/nodes/src/hmac.ts";
 import { type Delivery, IngestBatcher, type IngestResult, NotStored } from "../webhooks/batcher.ts";
-import { LookupCache } from "../webhooks/cache.ts";
+import { LookupCache } from "../_shared/cache.ts";
 
 const functionsUrl = Deno.env.get("FUNCTIONS_URL");
 // DATABASE_URL, not SUPABASE_DB_URL: another suite of this run points that one at a closed port.

@@ -7,14 +7,16 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { WebhookRequest } from "../../../packages/nodes/src/define.ts";
 import { errorBody, handleError } from "../_shared/errors.ts";
 import { log } from "../_shared/log.ts";
-import { LookupCache } from "./cache.ts";
-import { DatabaseUnavailable, type Hook, loadHook, recordRevocation, storeBatch } from "./store.ts";
+import { LookupCache } from "../_shared/cache.ts";
+import { DatabaseUnavailable } from "../_shared/db.ts";
+import { env } from "../_shared/env.ts";
+import { isUuid } from "../_shared/ids.ts";
+import { type Hook, loadHook, recordRevocation, storeBatch } from "./store.ts";
 import { IngestBatcher, type IngestResult, NotStored } from "./batcher.ts";
 
 /** Largest body accepted, in bytes (1 MiB). */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 const ACCEPTED_TYPES = ["application/json", "application/*+json", "application/x-www-form-urlencoded", "text/*"];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** What a sender should wait before retrying after a 503. */
 const RETRY_AFTER_SECONDS = "5";
 /** A NUL character in JSON text (an escape not itself escaped): Postgres jsonb cannot store it. */
@@ -37,9 +39,6 @@ const hooks = new LookupCache<Hook>({ load: loadHook, ttlMs: 30_000, missTtlMs: 
  * flight and ~0.42 and ~0.45 with 4). A quiet endpoint still stores each delivery at once.
  */
 const batcher = new IngestBatcher({ store: storeBatch, slots: 1, maxEvents: 200, maxQueued: 5_000, timeoutMs: 10_000 });
-
-/** Operator configuration for verifiers that sign with an app-level key (SLACK_SIGNING_SECRET, DISCORD_PUBLIC_KEY). */
-const verifierEnv = Deno.env.toObject();
 
 /**
  * A plain Hono app rather than the api's createApp (_shared/app.ts), because this is the hot path:
@@ -82,7 +81,7 @@ type Outcome =
   | "error";
 
 /** The one log line of a delivery. */
-interface DeliveryLog {
+type DeliveryLog = {
   requestId: string;
   hookJobId: string;
   service: string;
@@ -92,7 +91,7 @@ interface DeliveryLog {
   events?: number;
   status?: number;
   error?: string;
-}
+};
 
 type BodyKind = "json" | "form" | "text";
 
@@ -146,6 +145,11 @@ function reject(
   return c.json(errorBody(code, message, details), status, headers);
 }
 
+const tooLarge = (c: Context, delivery: DeliveryLog) =>
+  reject(c, delivery, "too_large", 413, "payload_too_large", "The body is larger than 1 MiB", {
+    limit_bytes: MAX_BODY_BYTES,
+  });
+
 const NOT_FOUND = "No webhook at this address";
 
 function unavailable(c: Context, delivery: DeliveryLog, error: Error): Response {
@@ -166,9 +170,7 @@ async function deliver(c: Context, delivery: DeliveryLog, receivedAt: Date): Pro
   // 1. Size and content type, from the headers, before anything is read.
   const declared = c.req.header("content-length");
   if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) {
-    return reject(c, delivery, "too_large", 413, "payload_too_large", "The body is larger than 1 MiB", {
-      limit_bytes: MAX_BODY_BYTES,
-    });
+    return tooLarge(c, delivery);
   }
   const kind = bodyKind(c.req.header("content-type"));
   if (!kind) {
@@ -184,7 +186,7 @@ async function deliver(c: Context, delivery: DeliveryLog, receivedAt: Date): Pro
   }
 
   // 2. The hook: an unknown one, another service's or a polling one all look the same.
-  if (!UUID.test(delivery.hookJobId)) return reject(c, delivery, "not_found", 404, "not_found", NOT_FOUND);
+  if (!isUuid(delivery.hookJobId)) return reject(c, delivery, "not_found", 404, "not_found", NOT_FOUND);
   let hook: Hook | null;
   try {
     hook = await hooks.get(delivery.hookJobId.toLowerCase());
@@ -200,9 +202,7 @@ async function deliver(c: Context, delivery: DeliveryLog, receivedAt: Date): Pro
   // The body, never more than the limit (a chunked body has no Content-Length to check).
   const rawBody = await readCapped(c.req.raw.body, MAX_BODY_BYTES);
   if (!rawBody) {
-    return reject(c, delivery, "too_large", 413, "payload_too_large", "The body is larger than 1 MiB", {
-      limit_bytes: MAX_BODY_BYTES,
-    });
+    return tooLarge(c, delivery);
   }
   const text = utf8.decode(rawBody);
   let body: unknown = text;
@@ -228,7 +228,7 @@ async function deliver(c: Context, delivery: DeliveryLog, receivedAt: Date): Pro
   let authentic = false;
   if (hook.secret !== null) {
     try {
-      authentic = await trigger.verify(request, hook.secret, verifierEnv);
+      authentic = await trigger.verify(request, hook.secret, env);
     } catch (error) {
       delivery.error = `verifier failed: ${(error as Error).message}`;
     }
@@ -333,7 +333,7 @@ app.post(route, async (c) => {
     throw error;
   } finally {
     const level = delivery.status === undefined || delivery.status >= 500 ? "warn" : "info";
-    log[level]("webhook delivery", { ...delivery });
+    log[level]("webhook delivery", delivery);
   }
 });
 
@@ -346,7 +346,7 @@ app.all(route, (c) => {
     hook_log_id: null,
     status: 405,
   };
-  log.info("webhook delivery", { ...delivery });
+  log.info("webhook delivery", delivery);
   return c.json(
     errorBody("method_not_allowed", `Webhooks are delivered with POST, not ${c.req.method}`),
     405,

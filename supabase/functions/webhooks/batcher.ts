@@ -3,6 +3,7 @@
 // queue and the next free slot stores every queued one in ONE statement. A quiet endpoint adds
 // no latency; a busy one pays one round trip, one transaction and one commit per batch instead
 // of per delivery. A delivery's events always travel in one statement: stored all or none.
+import { refusedData } from "../../../packages/nodes/src/errors.ts";
 
 export interface IngestResult {
   status: "accepted" | "duplicate" | "inactive" | "unknown_hook";
@@ -40,16 +41,6 @@ interface Pending {
   settled: boolean;
   resolve(results: IngestResult[]): void;
   reject(error: Error): void;
-}
-
-/**
- * An error worth retrying delivery by delivery: the database refused one statement's data (an
- * SQLSTATE outside connection exception, insufficient resources, operator intervention, system
- * and internal errors), as opposed to a connection or a database that is failing as a whole.
- */
-function dataError(error: unknown): boolean {
-  const { code, severity } = error as { code?: unknown; severity?: unknown };
-  return typeof severity === "string" && typeof code === "string" && !/^(08|53|57|58|XX)/.test(code);
 }
 
 export class IngestBatcher {
@@ -139,7 +130,7 @@ export class IngestBatcher {
       const results = await this.#options.store(batch.map((pending) => pending.delivery));
       batch.forEach((pending, i) => this.#settle(pending, results[i]));
     } catch (error) {
-      if (batch.length > 1 && dataError(error)) {
+      if (batch.length > 1 && refusedData(error)) {
         // One delivery's data was refused and the statement rolled back: nothing is stored.
         // Store each again alone, so only the delivery at fault is refused.
         await Promise.all(batch.map((pending) => this.#run([pending])));

@@ -2,9 +2,10 @@
 // with what it takes to verify a delivery and turn it into events (app.ts keeps it in memory for
 // a few seconds, so a burst of deliveries costs no lookup), and the statement that stores events.
 import type { WebhookTrigger } from "../../../packages/nodes/src/define.ts";
-import { type Keyring, loadKeyring, openStoredSecret } from "../../../packages/nodes/src/crypto.ts";
-import { enabledServices, findAction } from "../../../packages/nodes/src/registry.ts";
-import { sql } from "../_shared/db.ts";
+import { openStoredSecret } from "../../../packages/nodes/src/crypto.ts";
+import { findAction } from "../../../packages/nodes/src/registry.ts";
+import { database, sql } from "../_shared/db.ts";
+import { credentialKeyring, declarations } from "../_shared/env.ts";
 import type { Enums } from "../_shared/database.types.ts";
 import type { IngestResult, StoreBatch } from "./batcher.ts";
 
@@ -22,9 +23,6 @@ export interface Hook {
   trigger: WebhookTrigger | null;
 }
 
-/** The database could not answer: the caller should be told to retry (503), never that all is well. */
-export class DatabaseUnavailable extends Error {}
-
 interface HookRow {
   id: string;
   type: Enums<"hook_type">;
@@ -35,29 +33,9 @@ interface HookRow {
   params: Record<string, unknown>;
 }
 
-const catalogue = enabledServices(Deno.env.toObject());
-
-let keyring: Promise<Keyring> | undefined;
-
 async function clearSecret(row: HookRow): Promise<string | null> {
   if (row.secret === null) return null;
-  keyring ??= loadKeyring(Deno.env.get("AREA_ENCRYPTION_KEY"));
-  return openStoredSecret(await keyring, row.secret_key_id, row.secret);
-}
-
-/** Rejects with DatabaseUnavailable when `query` fails or takes longer than `ms`. */
-async function database<T>(query: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([query, timeout]);
-  } catch (error) {
-    throw new DatabaseUnavailable((error as Error).message, { cause: error });
-  } finally {
-    clearTimeout(timer);
-  }
+  return openStoredSecret(await credentialKeyring(), row.secret_key_id, row.secret);
 }
 
 /** The provider revoked the hook's subscription: it is marked and its AREA paused (see the migration). */
@@ -74,7 +52,7 @@ export async function loadHook(id: string): Promise<Hook | null> {
     5_000,
   );
   if (!row) return null;
-  const action = findAction(catalogue, row.service, row.action);
+  const action = findAction(declarations, row.service, row.action);
   return {
     id: row.id,
     service: row.service,

@@ -76,21 +76,21 @@ select is(private.ingest_event((select id from hook), 'delivery-2', '{}') ->> 's
 update public.areas set enabled = true where id = 'f0000000-0000-4000-8000-0000000000f1';
 set constraints all immediate;
 
--- record_execution ---------------------------------------------------------------------------
+-- record_executions --------------------------------------------------------------------------
 create temporary table event on commit drop as
 select (result ->> 'hook_log_id')::uuid as id,
        (select id from public.area_reactions where area_id = 'f0000000-0000-4000-8000-0000000000f1') as reaction
 from first;
-select private.record_execution((select id from event), 1,
-  jsonb_build_array(jsonb_build_object('area_reaction_id', (select reaction from event), 'status', 'failed',
+select private.record_executions(jsonb_build_array(jsonb_build_object('hook_log_id', (select id from event), 'attempt', 1,
+  'reactions', jsonb_build_array(jsonb_build_object('area_reaction_id', (select reaction from event), 'status', 'failed',
     'error_text', 'boom', 'started_at', now(), 'finished_at', now())),
-  'failed', 'attempt 1 failed, will retry', now(), false);
+  'outcome', 'failed', 'error_text', 'attempt 1 failed, will retry', 'started_at', now(), 'settled', false)));
 select is((select processed from public.hook_logs where id = (select id from event)), false,
   'an attempt that will be retried leaves the event unprocessed');
-select private.record_execution((select id from event), 2,
-  jsonb_build_array(jsonb_build_object('area_reaction_id', (select reaction from event), 'status', 'success',
+select private.record_executions(jsonb_build_array(jsonb_build_object('hook_log_id', (select id from event), 'attempt', 2,
+  'reactions', jsonb_build_array(jsonb_build_object('area_reaction_id', (select reaction from event), 'status', 'success',
     'response_payload', '{"status": 200}', 'started_at', now(), 'finished_at', now())),
-  'success', null, now(), true);
+  'outcome', 'success', 'error_text', null, 'started_at', now(), 'settled', true)));
 select is((select array_agg(status::text || '@' || attempt order by area_reaction_id nulls first)
            from public.execution_logs where hook_log_id = (select id from event)),
   array['success@2', 'success@2'], 'a retry updates its rows (one per reaction and one for the action), attempt 2');

@@ -1,6 +1,6 @@
 -- private.record_executions: the worker's bookkeeping for many events in one call (one round
 -- trip, one commit), exactly what the same records written one by one would leave.
--- (private.record_execution, its one-event form, is covered in 09_engine.test.sql.)
+-- (One record per call is covered in 09_engine.test.sql.)
 begin;
 create extension if not exists pgtap with schema extensions;
 select plan(9);

@@ -1,4 +1,4 @@
--- private.ingest_events: the set-based ingest_event the webhooks function stores batches with.
+-- private.ingest_events: how the webhooks function (a batch of deliveries) and the poller (a poll) store events.
 -- Same answers as ingest_event called in order, each event stored with its job or not at all.
 begin;
 create extension if not exists pgtap with schema extensions;

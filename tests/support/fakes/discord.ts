@@ -9,8 +9,8 @@
 // with Discord's bodies and headers (401 `{"message":"401: Unauthorized","code":0}`, 404 Unknown …,
 // 400 50035 Invalid Form Body with its `errors` tree, 429 with `retry_after`, Retry-After and
 // X-RateLimit-*), and records every request for assertions.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
+import { type Received, sendJson, startReceiver } from "../receiver.ts";
 
 export interface DiscordUser {
   id: string;
@@ -31,13 +31,7 @@ export interface FakeMessage {
   allowed_mentions?: unknown;
 }
 
-export interface RecordedRequest {
-  method: string;
-  /** Path and query. */
-  url: string;
-  headers: IncomingMessage["headers"];
-  body: string;
-}
+export type RecordedRequest = Received;
 
 export interface FakeDiscordOptions {
   /** Port on 127.0.0.1 (0: any free one). */
@@ -90,7 +84,8 @@ type ErrorTree = { [key: string]: ErrorTree | { code: string; message: string }[
 
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   const reset = Date.now() / 1000 + 1;
-  response.writeHead(status, {
+  sendJson(response, status, body, {
+    // Discord's JSON names no charset.
     ...(body === undefined ? {} : { "content-type": "application/json" }),
     "x-ratelimit-limit": "5",
     "x-ratelimit-remaining": "4",
@@ -99,7 +94,6 @@ function send(response: ServerResponse, status: number, body: unknown, headers: 
     "x-ratelimit-bucket": "fake0bucket",
     ...headers,
   });
-  response.end(body === undefined ? undefined : JSON.stringify(body));
 }
 
 const fieldError = (code: string, message: string) => ({ _errors: [{ code, message }] });
@@ -107,7 +101,6 @@ const fieldError = (code: string, message: string) => ({ _errors: [{ code, messa
 const invalidFormBody = (errors: ErrorTree) => ({ code: 50035, errors, message: "Invalid Form Body" });
 
 export async function startFakeDiscord(options: FakeDiscordOptions): Promise<FakeDiscord> {
-  const requests: RecordedRequest[] = [];
   const channels = new Map(options.channels.map((id) => [id, [] as FakeMessage[]]));
   const webhooks = new Map<string, FakeWebhook>();
   let limited: { retryAfter: number; global: boolean; header: boolean; count: number } | undefined;
@@ -324,33 +317,19 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
     return send(response, 404, { message: "404: Not Found", code: 0 });
   }
 
-  const server = createServer(async (incoming, response) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk);
-    const request = {
-      method: incoming.method!,
-      url: incoming.url!,
-      headers: incoming.headers,
-      body: Buffer.concat(chunks).toString(),
-    };
-    requests.push(request);
+  const server = await startReceiver((request, response) => {
     try {
       handle(request, response);
     } catch (failure) {
       send(response, 500, { message: String(failure), code: 0 });
     }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  origin = `http://127.0.0.1:${port}`;
+  }, { port: options.port });
+  origin = server.origin;
 
   return {
     origin,
     apiUrl: `${origin}/api/v10`,
-    requests,
+    requests: server.received,
     messages: (channelId) => [...(channels.get(channelId) ?? [])],
     post(channelId, { content = "hello", type = 0, webhook_id, author } = {}) {
       if (!channels.has(channelId)) throw new Error(`fake discord: no channel ${channelId}`);
@@ -373,9 +352,6 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
     rateLimit: (
       { retryAfter, global = false, header = true, count = 1 },
     ) => (limited = { retryAfter, global, header, count }),
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
+    close: server.close,
   };
 }

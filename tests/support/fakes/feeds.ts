@@ -3,14 +3,10 @@
 // Modified to a conditional GET whose If-None-Match matches (or, without If-None-Match, whose
 // If-Modified-Since is not older than the document). Records every request for assertions.
 import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
+import { type Received, startReceiver } from "../receiver.ts";
 
-export interface RecordedRequest {
-  method: string;
-  url: string;
-  headers: IncomingMessage["headers"];
-}
+export type RecordedRequest = Omit<Received, "body">;
 
 export interface FeedDocument {
   /** The document's bytes (a string is sent as UTF-8). */
@@ -42,13 +38,12 @@ interface Served {
 }
 
 export async function startFakeFeeds(): Promise<FakeFeeds> {
-  const requests: RecordedRequest[] = [];
   const documents = new Map<string, Served>();
   const failures = new Map<string, { status: number; headers: Record<string, string> }>();
   let version = 0;
 
-  function answer(request: IncomingMessage, response: ServerResponse) {
-    const path = new URL(request.url!, "http://fake").pathname;
+  function answer(request: Received, response: ServerResponse) {
+    const path = new URL(request.url, "http://fake").pathname;
     const failure = failures.get(path);
     if (failure) {
       failures.delete(path);
@@ -86,22 +81,13 @@ export async function startFakeFeeds(): Promise<FakeFeeds> {
     response.end(request.method === "HEAD" ? undefined : served.body);
   }
 
-  const server = createServer((request, response) => {
-    requests.push({ method: request.method!, url: request.url!, headers: request.headers });
-    request.resume();
-    request.on("end", () => answer(request, response));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  const server = await startReceiver(answer);
+  const origin = server.origin;
 
   return {
     origin,
     url: (path) => `${origin}${path}`,
-    requests,
+    requests: server.received,
     set(path, document) {
       const body = typeof document.body === "string" ? new TextEncoder().encode(document.body) : document.body;
       const hash = createHash("sha256").update(body).digest("base64url").slice(0, 16);
@@ -117,10 +103,7 @@ export async function startFakeFeeds(): Promise<FakeFeeds> {
       });
     },
     fail: (path, status, headers = {}) => failures.set(path, { status, headers }),
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
+    close: server.close,
   };
 }
 

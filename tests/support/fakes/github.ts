@@ -6,8 +6,8 @@
 // It checks what GitHub checks (a User-Agent, the bearer token, the body), answers with GitHub's
 // bodies and headers (401 "Bad credentials", 422 "Validation Failed" with `errors`, 403/429 rate
 // limits with Retry-After and x-ratelimit-*), and records every request for assertions.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
+import { type Received, sendJson, startReceiver } from "../receiver.ts";
 
 export interface GithubUser {
   id: number;
@@ -15,13 +15,7 @@ export interface GithubUser {
   email: string | null;
 }
 
-export interface RecordedRequest {
-  method: string;
-  /** Path and query. */
-  url: string;
-  headers: IncomingMessage["headers"];
-  body: string;
-}
+export type RecordedRequest = Received;
 
 export interface Issue {
   id: number;
@@ -62,15 +56,13 @@ export interface FakeGithub {
 const DOCS = "https://docs.github.com/rest";
 
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  response.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
+  sendJson(response, status, body, {
     "x-github-media-type": "github.v3; format=json",
     "x-ratelimit-limit": "5000",
     "x-ratelimit-remaining": "4999",
     "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 3600),
     ...headers,
   });
-  response.end(body === undefined ? undefined : JSON.stringify(body));
 }
 
 const error = (message: string, status: number, extra: Record<string, unknown> = {}) => ({
@@ -81,7 +73,6 @@ const error = (message: string, status: number, extra: Record<string, unknown> =
 });
 
 export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeGithub> {
-  const requests: RecordedRequest[] = [];
   const issues: Issue[] = [];
   const revoked: string[] = [];
   let limited: { status: 403 | 429; retryAfter?: number; count: number } | undefined;
@@ -198,38 +189,21 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
     return send(response, 404, error("Not Found", 404));
   }
 
-  const server = createServer(async (incoming, response) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk);
-    const request = {
-      method: incoming.method!,
-      url: incoming.url!,
-      headers: incoming.headers,
-      body: Buffer.concat(chunks).toString(),
-    };
-    requests.push(request);
+  const server = await startReceiver(async (request, response) => {
     try {
       await handle(request, response);
     } catch (failure) {
       send(response, 500, error(String(failure), 500));
     }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  origin = `http://127.0.0.1:${port}`;
+  }, { port: options.port });
+  origin = server.origin;
   return {
     origin,
-    port,
-    requests,
+    port: server.port,
+    requests: server.received,
     issues,
     revoked,
     rateLimit: ({ status, retryAfter, count = 1 }) => (limited = { status, retryAfter, count }),
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
+    close: server.close,
   };
 }

@@ -7,15 +7,9 @@
 // an hour, 10,000 a day); past that it answers 429 with the same error object.
 // Times in the answer are local to `timezone` (GMT unless given), written without offset ("2026-01-05T08:00"),
 // as Open-Meteo writes them. The fake's clock and weather are set by the test; it records every request.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type Received, sendJson, startReceiver } from "../receiver.ts";
 
-export interface RecordedRequest {
-  method: string;
-  /** Path and query. */
-  url: string;
-  headers: IncomingMessage["headers"];
-}
+export type RecordedRequest = Omit<Received, "body">;
 
 export interface DailyWeather {
   temperature_2m_max: number | null;
@@ -56,11 +50,6 @@ const DEFAULT_DAY: DailyWeather = {
 const CURRENT_INTERVAL_SECONDS = 900;
 
 class BadRequest extends Error {}
-
-function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  response.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
-  response.end(JSON.stringify(body));
-}
 
 /** A coordinate as Open-Meteo parses it (a Float), range-checked with its messages. */
 function coordinate(query: URLSearchParams, key: "latitude" | "longitude"): number {
@@ -119,14 +108,14 @@ function addDays(date: string, days: number): string {
 }
 
 export async function startFakeOpenMeteo(options: { port?: number } = {}): Promise<FakeOpenMeteo> {
-  const requests: RecordedRequest[] = [];
   const days = new Map<string, DailyWeather>();
   let limited: { retryAfter?: number; count: number } | undefined;
 
+  // origin, port, requests and close are the server's, set once it listens.
   const fake = {
     origin: "",
     port: 0,
-    requests,
+    requests: [] as RecordedRequest[],
     now: undefined as Date | undefined,
     temperature: 10 as number | null,
     setDay(date: string, weather: Partial<DailyWeather>) {
@@ -209,37 +198,31 @@ export async function startFakeOpenMeteo(options: { port?: number } = {}): Promi
     return body;
   }
 
-  const server = createServer((incoming, response) => {
-    const request = { method: incoming.method!, url: incoming.url!, headers: incoming.headers };
-    requests.push(request);
+  const server = await startReceiver((request, response) => {
     const url = new URL(request.url, "http://fake");
     if (limited && limited.count > 0) {
       limited.count--;
       const headers: Record<string, string> = limited.retryAfter === undefined
         ? {}
         : { "retry-after": String(limited.retryAfter) };
-      return send(response, 429, {
+      return sendJson(response, 429, {
         error: true,
         reason: "Minutely API request limit exceeded. Please try again in one minute.",
       }, headers);
     }
     if (url.pathname !== "/v1/forecast" || request.method !== "GET") {
-      return send(response, 404, { error: true, reason: "Not Found" });
+      return sendJson(response, 404, { error: true, reason: "Not Found" });
     }
     try {
-      send(response, 200, forecast(url.searchParams));
+      sendJson(response, 200, forecast(url.searchParams));
     } catch (error) {
       if (!(error instanceof BadRequest)) throw error;
-      send(response, 400, { error: true, reason: error.message });
+      sendJson(response, 400, { error: true, reason: error.message });
     }
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  fake.origin = `http://127.0.0.1:${port}`;
-  fake.port = port;
-  fake.close = () => {
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(() => resolve()));
-  };
+  }, { port: options.port });
+  fake.origin = server.origin;
+  fake.port = server.port;
+  fake.requests = server.received;
+  fake.close = server.close;
   return fake;
 }

@@ -4,16 +4,14 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AuthEnv } from "../../_shared/auth.ts";
 import { asCaller, type Transaction } from "../../_shared/db.ts";
+import { publicUrl } from "../../_shared/env.ts";
 import { ApiError } from "../../_shared/errors.ts";
 import { catalogue } from "../catalogue.ts";
 import { checkAgainstCatalogue } from "../definition.ts";
-import { decodeCursor, encodeCursor } from "../pagination.ts";
+import { decodeCursor, pageOf } from "../pagination.ts";
 import { Area, AreaInput, AreaPatch, errors, IdParam, page, PageQuery } from "../schemas.ts";
 
 type AreaRow = z.infer<typeof Area>;
-
-/** Where webhook senders reach the functions: the public URL of the project. */
-const publicUrl = Deno.env.get("AREA_PUBLIC_URL") ?? Deno.env.get("SUPABASE_URL") ?? "http://127.0.0.1:54321";
 
 /** private.area_result() plus the webhook's full URL. */
 function present(area: Omit<AreaRow, "webhook"> & { webhook: { endpoint: string; secret: string | null } | null }) {
@@ -88,18 +86,11 @@ export function areaRoutes(app: OpenAPIHono<AuthEnv>) {
           tx`select private.area_result(a.id) as area, a.created_at::text as at, a.id
            from public.areas a
            where a.user_id = ${c.var.caller.id}::uuid
-             and (${after?.at ?? null}::timestamptz is null
-                  or (a.created_at, a.id) < (${after?.at ?? null}::timestamptz, ${after?.id ?? null}::uuid))
+             ${after ? tx`and (a.created_at, a.id) < (${after.at}::timestamptz, ${after.id}::uuid)` : tx``}
            order by a.created_at desc, a.id desc
            limit ${limit + 1}`,
       );
-      const more = rows.length > limit;
-      const items = rows.slice(0, limit);
-      const last = items.at(-1);
-      return c.json({
-        items: items.map((row) => present(row.area)),
-        next_cursor: more && last ? encodeCursor(last.at, last.id) : null,
-      }, 200);
+      return c.json(pageOf(rows, limit, (row) => present(row.area)), 200);
     },
   );
 

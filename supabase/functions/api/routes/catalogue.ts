@@ -4,6 +4,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { getConnInfo } from "hono/deno";
 import type { AuthEnv } from "../../_shared/auth.ts";
+import { Constants } from "../../_shared/database.types.ts";
 import { asCaller } from "../../_shared/db.ts";
 import { catalogue } from "../catalogue.ts";
 import { errors } from "../schemas.ts";
@@ -35,7 +36,7 @@ const Service = z.object({
   name: z.string(),
   description: z.string(),
   icon: z.string().nullable(),
-  auth_kind: z.enum(["none", "oauth2", "api_key"]),
+  auth_kind: z.enum(Constants.public.Enums.auth_kind),
   connected: z.boolean().openapi({ description: "The caller has an active connection to it." }),
   available: z.boolean().openapi({
     description: "Users can connect to it on this server (false: an OAuth2 provider whose client is not configured).",

@@ -9,14 +9,7 @@
 // (its jti is remembered until it expires in private.oauth_states).
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { EncryptJWT, errors as joseErrors, jwtDecrypt } from "jose";
-import {
-  type DerivedKeys,
-  deriveKeys,
-  type Keyring,
-  loadKeyring,
-  seal,
-  unseal,
-} from "../../../../packages/nodes/src/crypto.ts";
+import { type DerivedKeys, deriveKeys, seal, unseal } from "../../../../packages/nodes/src/crypto.ts";
 import type { ServiceDefinition } from "../../../../packages/nodes/src/define.ts";
 import {
   authorizeUrl,
@@ -27,9 +20,11 @@ import {
   OAuth2Error,
   revokeToken,
 } from "../../../../packages/nodes/src/oauth2.ts";
-import { enabledServices } from "../../../../packages/nodes/src/registry.ts";
 import type { AuthEnv } from "../../_shared/auth.ts";
-import { asCaller, sql, type Transaction } from "../../_shared/db.ts";
+import { Constants } from "../../_shared/database.types.ts";
+import { asCaller, asService } from "../../_shared/db.ts";
+import { credentialKeyring, declarations, env, publicUrl } from "../../_shared/env.ts";
+import { isUuid } from "../../_shared/ids.ts";
 import { ApiError } from "../../_shared/errors.ts";
 import { log } from "../../_shared/log.ts";
 import { errors, IdParam } from "../schemas.ts";
@@ -41,30 +36,25 @@ const security = [{ bearerAuth: [] }];
 const STATE_TTL_SECONDS = 600;
 const STATE_AUDIENCE = "area:oauth2-state";
 /** The HKDF info of the state key: a key for this purpose only, never the credentials' own. */
-export const STATE_KEY_PURPOSE = "area/oauth2-state/v1";
+const STATE_KEY_PURPOSE = "area/oauth2-state/v1";
 /** A provider that does not answer within this is a failed step, not a hung request. */
 const PROVIDER_TIMEOUT_MS = 10_000;
 
-const env = () => Deno.env.toObject();
-const catalogue = enabledServices(Deno.env.toObject());
-const definition = (key: string): ServiceDefinition | undefined => catalogue.find((service) => service.key === key);
+const definition = (key: string): ServiceDefinition | undefined => declarations.find((service) => service.key === key);
 
 /** Where providers send the browser back: the project's public URL, as registered at the provider. */
 function redirectUri(service: string): string {
-  const base = Deno.env.get("AREA_PUBLIC_URL") ?? Deno.env.get("SUPABASE_URL") ?? "http://127.0.0.1:54321";
-  return new URL(`/functions/v1/api/connections/${service}/callback`, base).href;
+  return new URL(`/functions/v1/api/connections/${service}/callback`, publicUrl).href;
 }
 
 /** Whether users can connect to a service now: always for services without OAuth2, else when its client is configured. */
 export function isAvailable(serviceKey: string): boolean {
   const oauth2 = definition(serviceKey)?.oauth2;
-  return !oauth2 || oauth2Client(oauth2, env()) !== null;
+  return !oauth2 || oauth2Client(oauth2, env) !== null;
 }
 
 let stateKeys: Promise<DerivedKeys> | undefined;
-let keyring: Promise<Keyring> | undefined;
-const keysForState = () => (stateKeys ??= deriveKeys(Deno.env.get("AREA_ENCRYPTION_KEY"), STATE_KEY_PURPOSE));
-const credentialKeyring = () => (keyring ??= loadKeyring(Deno.env.get("AREA_ENCRYPTION_KEY")));
+const keysForState = () => (stateKeys ??= deriveKeys(env.AREA_ENCRYPTION_KEY, STATE_KEY_PURPOSE));
 
 interface State {
   userId: string;
@@ -107,8 +97,6 @@ class CallbackFailure extends Error {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The state's claims if it is authentic, unexpired and for `service`; never trusts anything else in it. */
 async function openState(token: string, service: string): Promise<State> {
   const { keys } = await keysForState();
@@ -129,7 +117,7 @@ async function openState(token: string, service: string): Promise<State> {
     throw new CallbackFailure("invalid_state", "the state is not one this server issued");
   }
   const { sub, jti, exp, svc, cv } = payload;
-  if (svc !== service || !UUID.test(sub ?? "") || !UUID.test(jti ?? "")) {
+  if (svc !== service || !isUuid(sub) || !isUuid(jti)) {
     throw new CallbackFailure("invalid_state", `the state was not issued for ${service}`);
   }
   return {
@@ -139,15 +127,6 @@ async function openState(token: string, service: string): Promise<State> {
     jti: jti!,
     expiresAt: exp!,
   };
-}
-
-/** Runs `work` as the service role: the only role allowed to store credentials (SECURITY DEFINER functions). */
-function asService<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-  return sql.begin(async (tx) => {
-    await tx`select set_config('role', 'service_role', true),
-                    set_config('request.jwt.claims', '{"role":"service_role"}', true)`;
-    return await work(tx);
-  }) as Promise<T>;
 }
 
 /** fetch with a deadline, for calls to providers. */
@@ -169,7 +148,7 @@ const Connection = z.object({
   provider_login: z.string().nullable(),
   provider_email: z.string().nullable(),
   scopes: z.array(z.string()),
-  status: z.enum(["active", "needs_reconnect", "revoked"]),
+  status: z.enum(Constants.public.Enums.connection_status),
   last_error: z.string().nullable().openapi({ description: "Why it is not active, in words a user can act on." }),
   token_expires_at: z.string().nullable(),
   created_at: z.string(),
@@ -251,7 +230,7 @@ export function connectionRoutes(app: OpenAPIHono<AuthEnv>) {
           auth_kind: found.auth,
         });
       }
-      const client = oauth2Client(found.oauth2, env());
+      const client = oauth2Client(found.oauth2, env);
       if (!client) {
         throw new ApiError(
           503,
@@ -262,7 +241,7 @@ export function connectionRoutes(app: OpenAPIHono<AuthEnv>) {
       }
       const verifier = found.oauth2.pkce ? codeVerifier() : undefined;
       const state = await sealState(c.var.caller.id, service, verifier);
-      const url = await authorizeUrl(found.oauth2, env(), client, {
+      const url = await authorizeUrl(found.oauth2, env, client, {
         redirectUri: redirectUri(service),
         state,
         verifier,
@@ -292,7 +271,7 @@ export function connectionRoutes(app: OpenAPIHono<AuthEnv>) {
       const query = c.req.valid("query");
       const requestId = c.get("requestId");
       const frontend = new URL(
-        Deno.env.get("AREA_FRONTEND_URL") ?? Deno.env.get("SUPABASE_URL") ?? "http://127.0.0.1:54321",
+        env.AREA_FRONTEND_URL ?? env.SUPABASE_URL ?? "http://127.0.0.1:54321",
       );
       frontend.searchParams.set("service", service);
       const headers = { "cache-control": "no-store", "referrer-policy": "no-referrer" };
@@ -370,18 +349,18 @@ async function completeConnection(service: string, query: z.infer<typeof Callbac
     throw new CallbackFailure(reason, `the provider answered ${query.error}: ${query.error_description ?? ""}`);
   }
   if (!query.code) throw new CallbackFailure("missing_code", "the provider sent no code");
-  const client = oauth2Client(found.oauth2, env());
+  const client = oauth2Client(found.oauth2, env);
   if (!client) throw new CallbackFailure("provider_unavailable", `${found.oauth2.clientIdEnv} is not set`);
 
   const fail = (reason: Reason) => (error: unknown): never => {
     throw error instanceof OAuth2Error ? new CallbackFailure(reason, error.message) : error;
   };
-  const grant = await exchangeCode(found.oauth2, env(), client, {
+  const grant = await exchangeCode(found.oauth2, env, client, {
     code: query.code,
     redirectUri: redirectUri(service),
     verifier: state.verifier,
   }, providerFetch).catch(fail("exchange_failed"));
-  const identity = await fetchIdentity(found.oauth2, env(), grant.tokens.access_token, providerFetch)
+  const identity = await fetchIdentity(found.oauth2, env, grant.tokens.access_token, providerFetch)
     .catch(fail("identity_failed"));
   const sealed = await seal(await credentialKeyring(), JSON.stringify(grant.tokens));
   const [{ id }] = await asService((tx) =>
@@ -399,7 +378,7 @@ async function revokeAtProvider(service: string, id: string, userId: string, req
   if (!oauth2?.revoke) return;
   const fields = { requestId, service, connectionId: id };
   try {
-    const client = oauth2Client(oauth2, env());
+    const client = oauth2Client(oauth2, env);
     if (!client) {
       log.warn("token not revoked: the provider's client is not configured", fields);
       return;
@@ -410,7 +389,7 @@ async function revokeAtProvider(service: string, id: string, userId: string, req
     if (!stored) return;
     const tokens = JSON.parse(await unseal(await credentialKeyring(), stored.key_id, stored.ciphertext));
     if (typeof tokens.access_token !== "string") return;
-    await revokeToken(oauth2, env(), client, tokens.access_token, providerFetch);
+    await revokeToken(oauth2, env, client, tokens.access_token, providerFetch);
     log.info("token revoked at the provider", fields);
   } catch (error) {
     log.warn("token not revoked at the provider", { ...fields, error: (error as Error).message });

@@ -6,7 +6,7 @@ import type { AuthEnv } from "../../_shared/auth.ts";
 import { asCaller, type Fragment, type Transaction } from "../../_shared/db.ts";
 import { ApiError } from "../../_shared/errors.ts";
 import { catalogue } from "../catalogue.ts";
-import { decodeCursor, encodeCursor } from "../pagination.ts";
+import { decodeCursor, pageOf } from "../pagination.ts";
 import { errors, Execution, IdParam, page, PageQuery, RunAccepted } from "../schemas.ts";
 
 const tags = ["Runs"];
@@ -93,14 +93,16 @@ export function runRoutes(app: OpenAPIHono<AuthEnv>) {
     async (c) => {
       const { id } = c.req.valid("param");
       const { payload } = c.req.valid("json") ?? {};
-      const services = await catalogue();
       const executionId = await asCaller(c.var.caller.claims, async (tx) => {
-        const [{ definition }] = await tx`select public.area_definition(${id}::uuid) as definition`;
-        if (!definition) throw new ApiError(404, "not_found", `AREA ${id} not found`);
-        const sample = services.find((s) => s.key === definition.action?.service)?.actions
-          .find((action) => action.key === definition.action?.name)?.sample ?? {};
-        const [row] = await tx`
-          select public.test_area(${id}::uuid, ${JSON.stringify(payload ?? sample)}::text::jsonb) as id`;
+        // test_area() checks the AREA is the caller's; the action is looked up only for its sample.
+        let run = payload;
+        if (run === undefined) {
+          const [{ definition }] = await tx`select public.area_definition(${id}::uuid) as definition`;
+          if (!definition) throw new ApiError(404, "not_found", `AREA ${id} not found`);
+          run = (await catalogue()).find((s) => s.key === definition.action?.service)?.actions
+            .find((action) => action.key === definition.action?.name)?.sample ?? {};
+        }
+        const [row] = await tx`select public.test_area(${id}::uuid, ${JSON.stringify(run)}::text::jsonb) as id`;
         return row.id as string;
       });
       return c.json({ execution_id: executionId, status: "queued" as const }, 202, {
@@ -138,12 +140,7 @@ export function runRoutes(app: OpenAPIHono<AuthEnv>) {
           : tx`l.area_id = ${id}::uuid`;
         return await selectExecutions(tx, filter, limit + 1);
       });
-      const items = rows.slice(0, limit);
-      const last = items.at(-1);
-      return c.json({
-        items: items.map(present),
-        next_cursor: rows.length > limit && last ? encodeCursor(last.at, last.id) : null,
-      }, 200);
+      return c.json(pageOf(rows, limit, present), 200);
     },
   );
 

@@ -5,8 +5,9 @@
 // https://discord.com/developers/docs/topics/rate-limits
 // https://discord.com/developers/docs/topics/opcodes-and-status-codes#json
 import { z } from "zod";
-import type { NodeContext } from "../../define.ts";
+import { baseUrl, type NodeContext } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
+import { readJson } from "../../fetch.ts";
 
 export const DISCORD_API_URL = "https://discord.com/api/v10";
 
@@ -20,7 +21,7 @@ export const MAX_EMBEDS = 10;
 
 /** The API base without a trailing slash: DISCORD_API_URL when set (tests, proxies), else Discord's. */
 export function discordApiBase(env: NodeContext["env"]): string {
-  return (env.DISCORD_API_URL?.trim() || DISCORD_API_URL).replace(/\/+$/, "");
+  return baseUrl(env, "DISCORD_API_URL", DISCORD_API_URL);
 }
 
 /**
@@ -134,7 +135,7 @@ function parseErrorBody(text: string): DiscordErrorBody | undefined {
  * `Invalid Form Body (50035): content: Must be 2000 or fewer in length.` from Discord's error body,
  * its `errors` tree flattened to `path: message` pairs.
  */
-export function describeDiscordError(body: DiscordErrorBody): string {
+function describeDiscordError(body: DiscordErrorBody): string {
   const message = typeof body.message === "string" ? body.message : "error";
   const code = typeof body.code === "number" ? ` (${body.code})` : "";
   const global = body.global === true ? " (global rate limit)" : "";
@@ -165,12 +166,8 @@ export interface DiscordMessage {
 }
 
 /** Reads a JSON body Discord answered with; anything else is Discord misbehaving (retry later). */
-export async function readJson<T>(response: Response): Promise<T> {
-  try {
-    return await response.json() as T;
-  } catch (error) {
-    throw new RetryableError(`Discord answered ${response.status} without a JSON body`, { cause: error });
-  }
+export function readDiscordJson<T>(response: Response): Promise<T> {
+  return readJson<T>(response, `Discord answered ${response.status} without a JSON body`);
 }
 
 /**
@@ -179,7 +176,7 @@ export async function readJson<T>(response: Response): Promise<T> {
  */
 export async function discordBotIdentity(ctx: NodeContext): Promise<{ id: string; login: string }> {
   const response = await discordRequest(ctx, { method: "GET", path: "/users/@me", bot: true });
-  const user = await readJson<{ id?: unknown; username?: unknown }>(response);
+  const user = await readDiscordJson<{ id?: unknown; username?: unknown }>(response);
   if (typeof user.id !== "string" || typeof user.username !== "string") {
     throw new PermanentError("Discord's /users/@me answer has no id or username");
   }

@@ -1,7 +1,13 @@
 import { z } from "zod";
-import type { ActionDefinition, PollContext, PollResult, TriggerEvent } from "../../define.ts";
+import {
+  type ActionDefinition,
+  parseParams,
+  type PollContext,
+  type PollResult,
+  type TriggerEvent,
+} from "../../define.ts";
 import { PermanentError } from "../../errors.ts";
-import { compareSnowflakes, type DiscordMessage, discordRequest, readJson, snowflake } from "./api.ts";
+import { compareSnowflakes, type DiscordMessage, discordRequest, readDiscordJson, snowflake } from "./api.ts";
 
 const params = z.object({
   channel_id: snowflake.meta({
@@ -37,7 +43,7 @@ async function messages(ctx: PollContext, channelId: string, query: Record<strin
     query,
     bot: true,
   });
-  const page = await readJson<DiscordMessage[]>(response);
+  const page = await readDiscordJson<DiscordMessage[]>(response);
   if (!Array.isArray(page)) throw new PermanentError("Discord answered the message list with something else");
   return page;
 }
@@ -56,9 +62,7 @@ function toEvent(message: DiscordMessage): TriggerEvent {
 }
 
 async function poll(ctx: PollContext, raw: Record<string, unknown>, previous: unknown): Promise<PollResult> {
-  const parsed = params.safeParse(raw);
-  if (!parsed.success) throw new PermanentError(`invalid params: ${z.prettifyError(parsed.error)}`);
-  const { channel_id: channelId, include_bots: includeBots } = parsed.data;
+  const { channel_id: channelId, include_bots: includeBots } = parseParams(params, raw);
   const cursor = readCursor(previous);
 
   // Baseline: remember the newest message; nothing before it ever fires. An empty channel starts at 0.

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { ReactionDefinition } from "../../define.ts";
-import { PermanentError } from "../../errors.ts";
-import { type DiscordMessage, discordRequest, readJson, snowflake } from "./api.ts";
+import { sha256Hex } from "../../bytes.ts";
+import { parseParams, type ReactionDefinition } from "../../define.ts";
+import { type DiscordMessage, discordRequest, readDiscordJson, snowflake } from "./api.ts";
 import { EMPTY_MESSAGE, hasBody, messageBody, messageFields } from "./message.ts";
 
 const params = z.object({
@@ -16,8 +16,7 @@ const params = z.object({
 const NONCE_LENGTH = 25;
 
 async function nonceOf(idempotencyKey: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(idempotencyKey)));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("").slice(0, NONCE_LENGTH);
+  return (await sha256Hex(idempotencyKey)).slice(0, NONCE_LENGTH);
 }
 
 /**
@@ -32,9 +31,7 @@ export const sendMessage: ReactionDefinition = {
   description: "Posts a message as your bot in a server channel (the bot needs View Channel and Send Messages there).",
   params,
   async run(ctx, raw) {
-    const parsed = params.safeParse(raw);
-    if (!parsed.success) throw new PermanentError(`invalid params: ${z.prettifyError(parsed.error)}`);
-    const { channel_id: channelId, ...message } = parsed.data;
+    const { channel_id: channelId, ...message } = parseParams(params, raw);
     const response = await discordRequest(ctx, {
       method: "POST",
       path: `/channels/${channelId}/messages`,
@@ -42,7 +39,7 @@ export const sendMessage: ReactionDefinition = {
       body: { ...messageBody(message), nonce: await nonceOf(ctx.idempotencyKey), enforce_nonce: true },
       idempotencyKey: ctx.idempotencyKey,
     });
-    const sent = await readJson<DiscordMessage>(response);
+    const sent = await readDiscordJson<DiscordMessage>(response);
     return { id: sent.id, channel_id: sent.channel_id };
   },
 };

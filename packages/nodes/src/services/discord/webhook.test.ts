@@ -8,8 +8,8 @@ import {
   DISCORD_PUBLIC_KEY_ENV,
   discordHandshake,
   discordInteractionId,
+  discordInteractions,
   discordInteractionType,
-  discordWebhook,
   verifyDiscordRequest,
   verifyDiscordSignature,
 } from "./webhook.ts";
@@ -60,7 +60,7 @@ test("the frozen vector verifies with the public key from the environment", asyn
   const env = { [DISCORD_PUBLIC_KEY_ENV]: FROZEN_PUBLIC_KEY };
   assert.equal(await verifyDiscordSignature(frozen(), FROZEN_PUBLIC_KEY), true);
   assert.equal(await verifyDiscordRequest(frozen(), "the hook's own secret", env), true);
-  assert.equal(await discordWebhook.verify(frozen(), "whsec_ignored", env), true);
+  assert.equal(await discordInteractions.verify(frozen(), "whsec_ignored", env), true);
   // Hex in either case, and a key pasted with surrounding blanks.
   assert.equal(
     await verifyDiscordSignature(frozen(FROZEN_SIGNATURE.toUpperCase()), ` ${FROZEN_PUBLIC_KEY.toUpperCase()}\n`),
@@ -136,7 +136,7 @@ test("missing or garbled headers are refused, never thrown", async () => {
 
 test("PING is answered with PONG as JSON and makes no event; other interactions are events", () => {
   assert.deepEqual(discordHandshake(frozen()), { status: 200, body: '{"type":1}', contentType: "application/json" });
-  assert.equal(discordWebhook.handshake, discordHandshake);
+  assert.equal(discordInteractions.handshake, discordHandshake);
   const command = request('{"id":"1122334455","type":2}', {});
   assert.equal(discordHandshake(command), null);
   assert.equal(discordInteractionType(command), 2);

@@ -1,11 +1,12 @@
 // Discord interactions over HTTP: how a request is authenticated, answered and keyed. Discord signs
 // with the application's Ed25519 key; its public key is operator env DISCORD_PUBLIC_KEY (hex), not
 // a hook's secret. The discord actions build their WebhookTrigger from these pieces (spread
-// `discordWebhook`).
+// `discordInteractions`).
 // https://discord.com/developers/docs/interactions/receiving-and-responding#security-and-authorization
-import type { WebhookEnv, WebhookReply, WebhookRequest, WebhookTrigger } from "../../define.ts";
+import type { Env, WebhookReply, WebhookRequest, WebhookTrigger } from "../../define.ts";
 import { verifyEd25519 } from "../../ed25519.ts";
-import { deliveryId, jsonObject, signedBytes } from "../../webhook_auth.ts";
+import { jsonObject } from "../../json.ts";
+import { deliveryId, signedBytes } from "../../webhook_auth.ts";
 
 /** The operator's environment variable holding the application's public key (64 hex characters). */
 export const DISCORD_PUBLIC_KEY_ENV = "DISCORD_PUBLIC_KEY";
@@ -28,7 +29,7 @@ export async function verifyDiscordSignature(
 }
 
 /** WebhookTrigger.verify for Discord: the hook's own secret plays no part. */
-export function verifyDiscordRequest(request: WebhookRequest, _secret: string, env?: WebhookEnv): Promise<boolean> {
+export function verifyDiscordRequest(request: WebhookRequest, _secret: string, env?: Env): Promise<boolean> {
   return verifyDiscordSignature(request, env?.[DISCORD_PUBLIC_KEY_ENV]);
 }
 
@@ -50,7 +51,7 @@ export function discordHandshake(request: WebhookRequest): WebhookReply | null {
 }
 
 /** The verifier and the handshake of every Discord interactions action. */
-export const discordWebhook: Pick<WebhookTrigger, "verify" | "handshake"> = {
+export const discordInteractions: Pick<WebhookTrigger, "verify" | "handshake"> = {
   verify: verifyDiscordRequest,
   handshake: discordHandshake,
 };

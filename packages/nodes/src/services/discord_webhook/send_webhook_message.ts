@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { type NodeContext, type ReactionDefinition, secret } from "../../define.ts";
+import { type NodeContext, parseParams, type ReactionDefinition, secret } from "../../define.ts";
 import { PermanentError } from "../../errors.ts";
-import { discordApiBase, type DiscordMessage, discordRequest, readJson, snowflake } from "../discord/api.ts";
+import { discordApiBase, type DiscordMessage, discordRequest, readDiscordJson, snowflake } from "../discord/api.ts";
 import { EMPTY_MESSAGE, hasBody, messageBody, messageFields } from "../discord/message.ts";
 
 /** Where Discord hands out webhook URLs (Server Settings → Integrations → Webhooks → Copy Webhook URL). */
@@ -69,11 +69,9 @@ export const sendWebhookMessage: ReactionDefinition = {
   description: "Posts a message, with embeds if you like, through a channel's webhook URL: no bot needed.",
   params,
   async run(ctx, raw) {
-    const parsed = params.safeParse(raw);
     // zod's messages never echo the value: the URL (a secret) stays out of the error.
-    if (!parsed.success) throw new PermanentError(`invalid params: ${z.prettifyError(parsed.error)}`);
     const { webhook_url: webhookUrl, username, avatar_url: avatarUrl, thread_id: threadParam, ...message } =
-      parsed.data;
+      parseParams(params, raw);
     const target = webhookTarget(webhookUrl, ctx.env);
     const response = await discordRequest(ctx, {
       method: "POST",
@@ -87,7 +85,7 @@ export const sendWebhookMessage: ReactionDefinition = {
       },
       redact: target.token,
     });
-    const sent = await readJson<DiscordMessage>(response);
+    const sent = await readDiscordJson<DiscordMessage>(response);
     return { id: sent.id, channel_id: sent.channel_id };
   },
 };

@@ -2,7 +2,7 @@
 // API), the documented headers, the connection's token, and GitHub's rate-limit answers classified.
 // https://docs.github.com/en/rest/using-the-rest-api/getting-started-with-the-rest-api
 // https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
-import type { NodeContext } from "../../define.ts";
+import { baseUrl, type NodeContext } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
 
 export const GITHUB_API_URL = "https://api.github.com";
@@ -33,7 +33,7 @@ export async function githubRequest(
   if (typeof token !== "string" || token === "") {
     throw new AuthError("the GitHub connection holds no access token: reconnect the account");
   }
-  const base = (ctx.env.GITHUB_API_URL?.trim() || GITHUB_API_URL).replace(/\/+$/, "");
+  const base = baseUrl(ctx.env, "GITHUB_API_URL", GITHUB_API_URL);
   const headers: Record<string, string> = { ...githubHeaders, authorization: `Bearer ${token}` };
   if (body !== undefined) headers["content-type"] = "application/json";
   try {
@@ -53,6 +53,3 @@ export async function githubRequest(
     throw error;
   }
 }
-
-/** A path segment as GitHub names owners and repositories. */
-export const segment = (value: string) => encodeURIComponent(value);

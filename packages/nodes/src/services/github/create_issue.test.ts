@@ -2,10 +2,8 @@ import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
 import type { ReactionContext } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
-import { createNodeFetch } from "../../fetch.ts";
-import { createLogger } from "../../log.ts";
-import { parseAllowedHosts } from "../../net.ts";
 import { type FakeGithub, startFakeGithub } from "../../../../../tests/support/fakes/github.ts";
+import { reactionContext } from "../../../../../tests/support/node_context.ts";
 import { createIssue } from "./create_issue.ts";
 import { github } from "./service.ts";
 
@@ -22,18 +20,12 @@ async function fake(t: TestContext): Promise<FakeGithub> {
 
 /** The context the worker builds for a github reaction: credentials sent, so a 401 is an AuthError. */
 function context(server: FakeGithub, token = TOKEN): ReactionContext {
-  return {
-    fetch: createNodeFetch({
-      fetch: globalThis.fetch,
-      allowedHosts: parseAllowedHosts("127.0.0.1"),
-      authenticates: true,
-    }),
+  return reactionContext(github, {
     credentials: { access_token: token, token_type: "bearer" },
-    log: createLogger({ test: "github.create_issue" }),
-    signal: new AbortController().signal,
     env: { GITHUB_API_URL: server.origin },
     idempotencyKey: "hook-log-1:area-reaction-2",
-  };
+    name: "github.create_issue",
+  });
 }
 
 test("creates the issue with GitHub's headers and returns its number and URL", async (t) => {

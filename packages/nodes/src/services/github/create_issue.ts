@@ -1,7 +1,6 @@
 import { z } from "zod";
-import type { ReactionDefinition } from "../../define.ts";
-import { PermanentError } from "../../errors.ts";
-import { githubRequest, segment } from "./api.ts";
+import { parseParams, type ReactionDefinition } from "../../define.ts";
+import { githubRequest } from "./api.ts";
 
 const params = z.object({
   owner: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/).meta({
@@ -23,10 +22,9 @@ export const createIssue: ReactionDefinition = {
   description: "Opens an issue in a repository. Needs the `repo` scope for private repositories.",
   params,
   async run(ctx, raw) {
-    const parsed = params.safeParse(raw);
-    if (!parsed.success) throw new PermanentError(`invalid params: ${z.prettifyError(parsed.error)}`);
-    const { owner, repo, title, body } = parsed.data;
-    const response = await githubRequest(ctx, "POST", `/repos/${segment(owner)}/${segment(repo)}/issues`, {
+    const { owner, repo, title, body } = parseParams(params, raw);
+    const path = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/issues`;
+    const response = await githubRequest(ctx, "POST", path, {
       title,
       ...(body === undefined ? {} : { body }),
     });

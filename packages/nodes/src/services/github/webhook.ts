@@ -4,7 +4,8 @@
 // https://docs.github.com/en/webhooks/webhook-events-and-payloads (delivery headers, `ping`)
 import type { WebhookReply, WebhookRequest, WebhookTrigger } from "../../define.ts";
 import { verifyHmacSha256 } from "../../hmac.ts";
-import { afterPrefix, deliveryId, jsonObject } from "../../webhook_auth.ts";
+import { jsonObject } from "../../json.ts";
+import { afterPrefix, deliveryId } from "../../webhook_auth.ts";
 
 const SIGNATURE_PREFIX = "sha256=";
 

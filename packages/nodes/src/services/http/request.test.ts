@@ -3,24 +3,15 @@ import type { ServerResponse } from "node:http";
 import { test, type TestContext } from "node:test";
 import type { ReactionContext } from "../../define.ts";
 import { PermanentError } from "../../errors.ts";
-import { createNodeFetch } from "../../fetch.ts";
-import { createLogger } from "../../log.ts";
-import { parseAllowedHosts } from "../../net.ts";
+import { reactionContext } from "../../../../../tests/support/node_context.ts";
 import { type Received, startReceiver } from "../../../../../tests/support/receiver.ts";
 import { request } from "./request.ts";
+import { http } from "./service.ts";
 
-const ctx: ReactionContext = {
-  fetch: createNodeFetch({
-    fetch: globalThis.fetch,
-    allowedHosts: parseAllowedHosts("127.0.0.1"),
-    authenticates: false,
-  }),
-  credentials: null,
-  log: createLogger({ test: "http.request" }),
-  signal: new AbortController().signal,
-  env: {},
+const ctx: ReactionContext = reactionContext(http, {
   idempotencyKey: "hook-log-1:area-reaction-2",
-};
+  name: "http.request",
+});
 
 async function receiver(t: TestContext, answer: (request: Received, response: ServerResponse) => void) {
   const server = await startReceiver(answer);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ReactionDefinition } from "../../define.ts";
+import { parseParams, type ReactionDefinition } from "../../define.ts";
 import { PermanentError } from "../../errors.ts";
 import { readCapped } from "../../fetch.ts";
 
@@ -28,9 +28,7 @@ export const request: ReactionDefinition = {
   description: "Calls a URL with the given method, headers and body. Private and loopback addresses are refused.",
   params,
   async run(ctx, raw) {
-    const parsed = params.safeParse(raw);
-    if (!parsed.success) throw new PermanentError(`invalid params: ${z.prettifyError(parsed.error)}`);
-    const { url, method, headers, body } = parsed.data;
+    const { url, method, headers, body } = parseParams(params, raw);
     if (method === "GET" && body) throw new PermanentError("a GET request cannot carry a body: remove it or use POST");
     const sent = new Headers(headers);
     // The key is stable across retries of this (event, reaction): a receiver that dedupes sees one call.

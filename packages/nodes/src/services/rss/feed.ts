@@ -6,6 +6,7 @@
 //   Atom    RFC 4287 (entries, text constructs, `link rel="alternate"`)
 import { XMLParser } from "fast-xml-parser";
 import { PermanentError } from "../../errors.ts";
+import { isJsonObject } from "../../json.ts";
 
 export interface FeedItem {
   title: string;
@@ -44,7 +45,6 @@ const parser = new XMLParser({
 
 type Node = Record<string, unknown>;
 
-const isNode = (value: unknown): value is Node => value !== null && typeof value === "object" && !Array.isArray(value);
 const first = (value: unknown): unknown => Array.isArray(value) ? value[0] : value;
 const list = (value: unknown): unknown[] => value === undefined ? [] : Array.isArray(value) ? value : [value];
 
@@ -70,15 +70,15 @@ export function parseFeed(xml: string, baseUrl: string): Feed {
   } catch (error) {
     throw new PermanentError(`the feed is not well-formed XML: ${(error as Error).message}`);
   }
-  if (isNode(document.rss)) return rss(document.rss, baseUrl);
-  if (isNode(document["rdf:RDF"])) return rdf(document["rdf:RDF"], baseUrl);
-  if (isNode(document.feed)) return atom(document.feed, baseUrl);
+  if (isJsonObject(document.rss)) return rss(document.rss, baseUrl);
+  if (isJsonObject(document["rdf:RDF"])) return rdf(document["rdf:RDF"], baseUrl);
+  if (isJsonObject(document.feed)) return atom(document.feed, baseUrl);
   throw new PermanentError("the document is neither an RSS nor an Atom feed");
 }
 
 function rss(root: Node, baseUrl: string): Feed {
-  const channel = isNode(first(root.channel)) ? first(root.channel) as Node : {};
-  const items = list(channel.item).filter(isNode).map((item) => ({
+  const channel = isJsonObject(first(root.channel)) ? first(root.channel) as Node : {};
+  const items = list(channel.item).filter(isJsonObject).map((item) => ({
     title: text(item.title),
     link: absolute(text(item.link), baseUrl),
     summary: htmlToText(text(item.description) || text(item["content:encoded"])),
@@ -90,8 +90,8 @@ function rss(root: Node, baseUrl: string): Feed {
 }
 
 function rdf(root: Node, baseUrl: string): Feed {
-  const channel = isNode(first(root.channel)) ? first(root.channel) as Node : {};
-  const items = list(root.item).filter(isNode).map((item) => ({
+  const channel = isJsonObject(first(root.channel)) ? first(root.channel) as Node : {};
+  const items = list(root.item).filter(isJsonObject).map((item) => ({
     title: text(item.title),
     link: absolute(text(item.link), baseUrl),
     summary: htmlToText(text(item.description) || text(item["content:encoded"])),
@@ -104,7 +104,7 @@ function rdf(root: Node, baseUrl: string): Feed {
 
 function atom(feed: Node, baseUrl: string): Feed {
   const feedAuthor = authorName(feed.author);
-  const items = list(feed.entry).filter(isNode).map((entry) => ({
+  const items = list(feed.entry).filter(isJsonObject).map((entry) => ({
     title: textConstruct(entry.title),
     link: absolute(alternateLink(entry.link), baseUrl),
     summary: textConstruct(entry.summary ?? entry.content),
@@ -118,18 +118,18 @@ function atom(feed: Node, baseUrl: string): Feed {
 /** An Atom text construct (type text, html or xhtml) as plain text. */
 function textConstruct(value: unknown): string {
   const node = first(value);
-  const type = isNode(node) ? node["@_type"] : undefined;
+  const type = isJsonObject(node) ? node["@_type"] : undefined;
   return type === "html" ? htmlToText(text(node)) : cut(text(node).replace(/\s+/g, " ").trim(), MAX_SUMMARY_CHARS);
 }
 
 function authorName(value: unknown): string | undefined {
   const author = first(value);
-  return (isNode(author) ? text(author.name) : text(author)) || undefined;
+  return (isJsonObject(author) ? text(author.name) : text(author)) || undefined;
 }
 
 /** `link rel="alternate"` (the default rel), else the first link with an href. */
 function alternateLink(value: unknown): string {
-  const links = list(value).filter(isNode);
+  const links = list(value).filter(isJsonObject);
   const alternate = links.find((link) => (link["@_rel"] ?? "alternate") === "alternate" && link["@_href"]) ??
     links.find((link) => link["@_href"]);
   return typeof alternate?.["@_href"] === "string" ? alternate["@_href"] : "";

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { ActionDefinition, PollContext, PollResult } from "../../define.ts";
+import { sha256Hex } from "../../bytes.ts";
+import { type ActionDefinition, parseParams, type PollContext, type PollResult } from "../../define.ts";
 import { PermanentError, RetryableError } from "../../errors.ts";
 import { type FeedItem, parseFeed } from "./feed.ts";
 
@@ -45,8 +46,7 @@ async function itemKey(item: FeedItem): Promise<string | null> {
   const key = item.guid || item.link || (item.title ? `${item.title}|${item.published_at ?? ""}` : "");
   if (!key) return null;
   if (key.length <= MAX_KEY_CHARS) return key;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)));
-  return `sha256:${Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  return `sha256:${await sha256Hex(key)}`;
 }
 
 /** Reads at most MAX_FEED_BYTES and decodes them with the charset the response or the XML declaration names. */
@@ -101,9 +101,7 @@ function newestFirst(items: FeedItem[]): FeedItem[] {
 }
 
 async function poll(ctx: PollContext, raw: Record<string, unknown>, previous: unknown): Promise<PollResult> {
-  const parsed = params.safeParse(raw);
-  if (!parsed.success) throw new PermanentError(`invalid params: ${z.prettifyError(parsed.error)}`);
-  const { url } = parsed.data;
+  const { url } = parseParams(params, raw);
   const cursor = readCursor(previous);
 
   const headers: Record<string, string> = { accept: ACCEPT, "user-agent": USER_AGENT };

@@ -3,15 +3,16 @@
 // actions build their WebhookTrigger from these pieces (spread `slackWebhook`).
 // https://api.slack.com/authentication/verifying-requests-from-slack
 // https://api.slack.com/events/url_verification
-import type { WebhookEnv, WebhookReply, WebhookRequest, WebhookTrigger } from "../../define.ts";
+import type { Env, WebhookReply, WebhookRequest, WebhookTrigger } from "../../define.ts";
 import { verifyHmacSha256 } from "../../hmac.ts";
+import { jsonObject } from "../../json.ts";
 import {
   afterPrefix,
+  challengeReply,
   deliveryId,
-  invalidHandshake,
-  jsonObject,
   parseUnixSeconds,
   signedBytes,
+  TEXT_PLAIN,
   withinWindow,
 } from "../../webhook_auth.ts";
 
@@ -40,7 +41,7 @@ export async function verifySlackSignature(
 }
 
 /** WebhookTrigger.verify for Slack: the hook's own secret plays no part. */
-export function verifySlackRequest(request: WebhookRequest, _secret: string, env?: WebhookEnv): Promise<boolean> {
+export function verifySlackRequest(request: WebhookRequest, _secret: string, env?: Env): Promise<boolean> {
   return verifySlackSignature(request, env?.[SLACK_SIGNING_SECRET_ENV]);
 }
 
@@ -55,8 +56,6 @@ export function slackEventId(request: WebhookRequest): string | null {
   return deliveryId(jsonObject(request.body)?.event_id);
 }
 
-const TEXT = "text/plain; charset=utf-8";
-
 /**
  * `url_verification` (Slack checking the Request URL) gets its `challenge` back as text/plain 200;
  * `app_rate_limited` (Slack saying it drops events for a minute) gets an empty 200. Neither makes an
@@ -64,13 +63,10 @@ const TEXT = "text/plain; charset=utf-8";
  */
 export function slackHandshake(request: WebhookRequest): WebhookReply | null {
   switch (slackPayloadType(request)) {
-    case "url_verification": {
-      const challenge = jsonObject(request.body)?.challenge;
-      if (typeof challenge === "string" && challenge !== "") return { status: 200, body: challenge, contentType: TEXT };
-      return invalidHandshake("The url_verification request has no challenge");
-    }
+    case "url_verification":
+      return challengeReply(request, "The url_verification request has no challenge");
     case "app_rate_limited":
-      return { status: 200, body: "", contentType: TEXT };
+      return { status: 200, body: "", contentType: TEXT_PLAIN };
     default:
       return null;
   }

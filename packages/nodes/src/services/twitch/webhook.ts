@@ -3,13 +3,14 @@
 // https://dev.twitch.tv/docs/eventsub/handling-webhook-events
 import type { WebhookReply, WebhookRequest, WebhookTrigger } from "../../define.ts";
 import { verifyHmacSha256 } from "../../hmac.ts";
+import { jsonObject } from "../../json.ts";
 import {
   afterPrefix,
+  challengeReply,
   deliveryId,
-  invalidHandshake,
-  jsonObject,
   parseRfc3339,
   signedBytes,
+  TEXT_PLAIN,
   withinWindow,
 } from "../../webhook_auth.ts";
 
@@ -65,8 +66,6 @@ export function twitchRevocation(request: WebhookRequest): TwitchRevocation | nu
   };
 }
 
-const TEXT = "text/plain; charset=utf-8";
-
 /**
  * `webhook_callback_verification` gets its `challenge` back verbatim (200, text/plain), which
  * confirms the subscription; a `revocation` gets an empty 200 and `revoked`, so the webhooks
@@ -75,13 +74,10 @@ const TEXT = "text/plain; charset=utf-8";
  */
 export function twitchHandshake(request: WebhookRequest): WebhookReply | null {
   switch (twitchMessageType(request)) {
-    case "webhook_callback_verification": {
-      const challenge = jsonObject(request.body)?.challenge;
-      if (typeof challenge === "string" && challenge !== "") return { status: 200, body: challenge, contentType: TEXT };
-      return invalidHandshake("The verification message has no challenge");
-    }
+    case "webhook_callback_verification":
+      return challengeReply(request, "The verification message has no challenge");
     case "revocation":
-      return { status: 200, body: "", contentType: TEXT, revoked: { reason: twitchRevocation(request)!.reason } };
+      return { status: 200, body: "", contentType: TEXT_PLAIN, revoked: { reason: twitchRevocation(request)!.reason } };
     default:
       return null;
   }

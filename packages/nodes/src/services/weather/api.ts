@@ -2,8 +2,9 @@
 // real API), no key, and its answers read with the documented shapes.
 // https://open-meteo.com/en/docs
 import { z } from "zod";
-import type { NodeContext } from "../../define.ts";
-import { PermanentError, RetryableError } from "../../errors.ts";
+import { baseUrl, type NodeContext } from "../../define.ts";
+import { PermanentError } from "../../errors.ts";
+import { readJson } from "../../fetch.ts";
 
 export const OPEN_METEO_URL = "https://api.open-meteo.com";
 
@@ -26,13 +27,11 @@ export async function forecast<T extends z.ZodType>(
   query: Record<string, string>,
   shape: T,
 ): Promise<z.output<T>> {
-  const base = (ctx.env.OPEN_METEO_URL?.trim() || OPEN_METEO_URL).replace(/\/+$/, "");
+  const base = baseUrl(ctx.env, "OPEN_METEO_URL", OPEN_METEO_URL);
   const response = await ctx.fetch(`${base}/v1/forecast?${new URLSearchParams(query)}`, {
     headers: { accept: "application/json" },
   });
-  const body = await response.json().catch((error) => {
-    throw new RetryableError("Open-Meteo answered a body that is not JSON", { cause: error });
-  });
+  const body = await readJson(response, "Open-Meteo answered a body that is not JSON");
   const parsed = shape.safeParse(body);
   if (!parsed.success) {
     throw new PermanentError(`Open-Meteo answered an unexpected body: ${z.prettifyError(parsed.error)}`);

@@ -3,10 +3,8 @@ import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
 import type { PollContext } from "../../define.ts";
 import { PermanentError, RetryableError } from "../../errors.ts";
-import { createNodeFetch } from "../../fetch.ts";
-import { createLogger } from "../../log.ts";
-import { parseAllowedHosts } from "../../net.ts";
 import { type FakeOpenMeteo, startFakeOpenMeteo } from "../../../../../tests/support/fakes/open_meteo.ts";
+import { pollContext } from "../../../../../tests/support/node_context.ts";
 import { dailyForecast } from "./daily_forecast.ts";
 import { weather } from "./service.ts";
 
@@ -21,19 +19,11 @@ async function fake(t: TestContext): Promise<FakeOpenMeteo> {
 /** The context the worker builds for a weather poll at `scheduledAt`. */
 function at(server: FakeOpenMeteo, scheduledAt: string): PollContext {
   server.now = new Date(scheduledAt);
-  return {
-    fetch: createNodeFetch({
-      fetch: globalThis.fetch,
-      allowedHosts: parseAllowedHosts("127.0.0.1"),
-      authenticates: weather.auth !== "none",
-    }),
-    credentials: null,
-    log: createLogger({ test: "weather.daily_forecast" }),
-    signal: new AbortController().signal,
+  return pollContext(weather, {
     env: { OPEN_METEO_URL: server.origin },
-    hookJobId: "hook-1",
     scheduledAt: new Date(scheduledAt),
-  };
+    name: "weather.daily_forecast",
+  });
 }
 
 /** The engine parses params with the action's schema before poll(). */

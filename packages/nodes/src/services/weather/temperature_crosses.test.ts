@@ -3,10 +3,9 @@ import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
 import type { PollContext, PollResult } from "../../define.ts";
 import { PermanentError, RetryableError } from "../../errors.ts";
-import { createNodeFetch, type FetchFunction } from "../../fetch.ts";
-import { createLogger } from "../../log.ts";
-import { parseAllowedHosts } from "../../net.ts";
+import type { FetchFunction } from "../../fetch.ts";
 import { type FakeOpenMeteo, startFakeOpenMeteo } from "../../../../../tests/support/fakes/open_meteo.ts";
+import { pollContext } from "../../../../../tests/support/node_context.ts";
 import { weather } from "./service.ts";
 import { temperatureCrosses } from "./temperature_crosses.ts";
 
@@ -21,19 +20,7 @@ async function fake(t: TestContext): Promise<FakeOpenMeteo> {
 
 /** The context the worker builds for a weather poll: no credentials, so no 401 means "reconnect". */
 function context(env: Record<string, string>, fetch: FetchFunction = globalThis.fetch): PollContext {
-  return {
-    fetch: createNodeFetch({
-      fetch,
-      allowedHosts: parseAllowedHosts("127.0.0.1"),
-      authenticates: weather.auth !== "none",
-    }),
-    credentials: null,
-    log: createLogger({ test: "weather.temperature_crosses" }),
-    signal: new AbortController().signal,
-    env,
-    hookJobId: "hook-1",
-    scheduledAt: new Date(),
-  };
+  return pollContext(weather, { env, fetch, name: "weather.temperature_crosses" });
 }
 
 /** The engine parses params with the action's schema before poll(). */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ActionDefinition, WebhookRequest } from "../../define.ts";
 import { deliveryKey } from "../../delivery.ts";
 import { verifyHmacSha256 } from "../../hmac.ts";
+import { afterPrefix } from "../../webhook_auth.ts";
 
 const SIGNATURE_PREFIX = "sha256=";
 
@@ -60,9 +61,9 @@ export const received: ActionDefinition = {
     webhook: {
       requiresRegistration: false,
       async verify(request: WebhookRequest, secret: string) {
-        const signature = request.headers["x-area-signature"];
-        if (!signature?.startsWith(SIGNATURE_PREFIX)) return false;
-        return await verifyHmacSha256(secret, request.rawBody, signature.slice(SIGNATURE_PREFIX.length));
+        const signature = afterPrefix(request.headers["x-area-signature"], SIGNATURE_PREFIX);
+        if (signature === null) return false;
+        return await verifyHmacSha256(secret, request.rawBody, signature);
       },
       events: (request) => [{
         dedupeKey: deliveryKey(request.headers),
