@@ -3,13 +3,12 @@
 // (http/request) POSTs {"seq": {{body.seq}}} to a local receiver. Events are sent by an open-loop pacer
 // (at a fixed rate, whatever the answers do); latency is the time from sending the POST to the
 // receiver getting the reaction's request, per seq.
-import { createHmac } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { startReceiver } from "../../../tests/support/receiver.ts";
 import { createArea, createUser, waitFor } from "../areas.ts";
-import { quantile, waitForSealedSecret } from "./fixtures.ts";
+import { quantile, signedWebhookHeaders, waitForSealedSecret } from "./fixtures.ts";
 
 /** p50 and p99 of one stage, in ms. */
 export interface Spread {
@@ -72,8 +71,7 @@ export async function measureE2e(
     const inFlight = new Set<Promise<void>>();
     const post = (seq: number) => {
       const body = JSON.stringify({ seq });
-      const signature = createHmac("sha256", secret).update(body).digest("hex");
-      const headers = { "content-type": "application/json", "x-area-signature": `sha256=${signature}` };
+      const headers = signedWebhookHeaders(secret, body);
       sentAt.set(seq, epochMs());
       const request = fetch(url, { method: "POST", headers, body })
         .then(async (response) => {

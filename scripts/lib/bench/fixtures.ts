@@ -1,6 +1,13 @@
 // Small helpers the bench measurements share (users and AREAs come from ../areas.ts).
+import { createHmac } from "node:crypto";
 import type pg from "pg";
 import { waitFor } from "../areas.ts";
+
+/** The headers of a generic webhook (webhook/received) POST of `body` signed with the AREA's secret. */
+export function signedWebhookHeaders(secret: string, body: string): Record<string, string> {
+  const signature = createHmac("sha256", secret).update(body).digest("hex");
+  return { "content-type": "application/json", "x-area-signature": `sha256=${signature}` };
+}
 
 /** Waits until the worker has sealed the hook's webhook secret (it does so within seconds of create_area). */
 export async function waitForSealedSecret(pool: pg.Pool, hookJobId: string, timeoutMs = 15_000): Promise<void> {

@@ -1,10 +1,13 @@
-// ingest_per_s / ingest_p99_ms: webhook intake alone. autocannon POSTs {"seq": n} as fast as 50
-// connections allow to the real webhooks function, through the gateway, on a bench/noop hook
-// (unsigned, so this measures the function and ingest_events, not a verifier). Every 202 must be
-// a stored event: the hook's logs are counted afterwards.
+// ingest_per_s / ingest_p99_ms: webhook intake. autocannon POSTs {"seq": n}, each signed with the
+// AREA's secret (X-Area-Signature), as fast as 50 connections allow to the real webhooks function,
+// through the gateway, on a generic webhook/received AREA whose reaction is a bench/noop: the
+// verifier, the function and ingest_events are measured, with the worker draining the executions
+// alongside as it would in production. Every 202 must be a stored event: the hook's logs are
+// counted afterwards.
 import autocannon from "autocannon";
 import type pg from "pg";
-import { benchNoopArea } from "../areas.ts";
+import { createArea, createUser } from "../areas.ts";
+import { signedWebhookHeaders, waitForSealedSecret } from "./fixtures.ts";
 
 export interface IngestResult {
   requests: number;
@@ -18,27 +21,39 @@ export interface IngestResult {
   connections: number;
 }
 
-/** A bench/noop AREA, and its endpoint checked with one POST (202 expected). */
-export async function prepareIngest(
-  pool: pg.Pool,
-  functionsUrl: string,
-): Promise<{ url: string; hookJobId: string }> {
-  const { area } = await benchNoopArea(pool, "Bench: webhook intake");
-  const url = `${functionsUrl}/webhooks/bench/${area.hook.id}`;
+export interface IngestTarget {
+  url: string;
+  hookJobId: string;
+  secret: string;
+}
+
+/** A generic webhook AREA with a no-op reaction, and its endpoint checked with one signed POST (202 expected). */
+export async function prepareIngest(pool: pg.Pool, functionsUrl: string): Promise<IngestTarget> {
+  const area = await createArea(pool, await createUser(pool), {
+    name: "Bench: webhook intake",
+    enabled: true,
+    action: { service: "webhook", name: "received", params: {} },
+    reactions: [{ service: "bench", name: "noop", params: {} }],
+  });
+  const secret = area.webhook?.secret;
+  if (!secret) throw new Error("create_area returned no webhook secret");
+  await waitForSealedSecret(pool, area.hook.id);
+  const url = `${functionsUrl}/webhooks/webhook/${area.hook.id}`;
+  const body = JSON.stringify({ seq: 0 });
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ seq: 0 }),
+    headers: signedWebhookHeaders(secret, body),
+    body,
     signal: AbortSignal.timeout(10_000),
   });
   const text = await response.text();
   if (response.status !== 202) throw new Error(`POST ${url} answered ${response.status} ${text.slice(0, 300)}`);
-  return { url, hookJobId: area.hook.id };
+  return { url, hookJobId: area.hook.id, secret };
 }
 
 export async function measureIngest(
   pool: pg.Pool,
-  target: { url: string; hookJobId: string },
+  target: IngestTarget,
   options: { seconds: number; connections: number },
 ): Promise<IngestResult> {
   const count = async () =>
@@ -52,9 +67,11 @@ export async function measureIngest(
     method: "POST",
     connections: options.connections,
     duration: options.seconds,
-    headers: { "content-type": "application/json" },
     requests: [{
-      setupRequest: (request) => ({ ...request, body: JSON.stringify({ seq: ++seq }) }),
+      setupRequest: (request) => {
+        const body = JSON.stringify({ seq: ++seq });
+        return { ...request, body, headers: signedWebhookHeaders(target.secret, body) };
+      },
     }],
   });
   const stored = (await count()) - before;
