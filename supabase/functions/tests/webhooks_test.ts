@@ -4,7 +4,14 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { signHmacSha256 } from "../../../packages/nodes/src/hmac.ts";
-import { type Delivery, IngestBatcher, type IngestResult, NotStored } from "../webhooks/batcher.ts";
+import {
+  type BatcherOptions,
+  type Delivery,
+  IngestBatcher,
+  type IngestResult,
+  NotStored,
+  type StoreBatch,
+} from "../webhooks/batcher.ts";
 import { LookupCache } from "../_shared/cache.ts";
 
 const functionsUrl = Deno.env.get("FUNCTIONS_URL");
@@ -389,9 +396,23 @@ const delivery = (key: string, events = 1): Delivery => ({
 });
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** A batcher with room for everything, but for the limits a test sets. */
+function batcherFor(store: StoreBatch, limits: Partial<BatcherOptions> = {}): IngestBatcher {
+  return new IngestBatcher({
+    store,
+    slots: 1,
+    maxEvents: 10,
+    maxBytes: 1_000_000,
+    maxQueued: 100,
+    maxQueuedBytes: 1_000_000,
+    timeoutMs: 10_000,
+    ...limits,
+  });
+}
+
 Deno.test("the batcher sends a lone delivery at once and stores those that queue meanwhile together", async () => {
   const { calls, store, accept } = controlledStore();
-  const batcher = new IngestBatcher({ store, slots: 1, maxEvents: 3, maxQueued: 100, timeoutMs: 10_000 });
+  const batcher = batcherFor(store, { maxEvents: 3 });
   const first = batcher.ingest(delivery("a"));
   assert.equal(calls.length, 1, "no waiting when a slot is free");
   const queued = [batcher.ingest(delivery("b")), batcher.ingest(delivery("c", 2)), batcher.ingest(delivery("d"))];
@@ -411,7 +432,7 @@ Deno.test("the batcher sends a lone delivery at once and stores those that queue
 
 Deno.test("the batcher refuses only the delivery whose data the database refused; a lost connection refuses all", async () => {
   const { calls, store, accept } = controlledStore();
-  const batcher = new IngestBatcher({ store, slots: 1, maxEvents: 10, maxQueued: 100, timeoutMs: 10_000 });
+  const batcher = batcherFor(store);
   const busy = batcher.ingest(delivery("busy"));
   const good = batcher.ingest(delivery("good"));
   const bad = batcher.ingest(delivery("bad"));
@@ -440,7 +461,7 @@ Deno.test("the batcher refuses only the delivery whose data the database refused
 
 Deno.test("the batcher answers a delivery that waits too long, never stores it after, and refuses when too many wait", async () => {
   const { calls, store, accept } = controlledStore();
-  const batcher = new IngestBatcher({ store, slots: 1, maxEvents: 10, maxQueued: 3, timeoutMs: 50 });
+  const batcher = batcherFor(store, { maxQueued: 3, timeoutMs: 50 });
   const stuck = assert.rejects(batcher.ingest(delivery("stuck")), /not stored within 50 ms/);
   const waiting = assert.rejects(batcher.ingest(delivery("waiting", 3)), /not stored within 50 ms/);
   await assert.rejects(batcher.ingest(delivery("extra")), NotStored, "the queue is full");
@@ -451,9 +472,41 @@ Deno.test("the batcher answers a delivery that waits too long, never stores it a
   assert.equal(calls.length, 1, "the delivery answered 503 while queued is never stored");
 });
 
+Deno.test("the batcher bounds the bytes of a statement and of what waits, not only the events", async () => {
+  const { calls, store, accept } = controlledStore();
+  const batcher = batcherFor(store, { maxBytes: 250, maxQueuedBytes: 400 });
+  const sized = (key: string, bytes: number): Delivery => ({
+    hookJobId: "h",
+    dedupeKeys: [key],
+    outputs: ["x".repeat(bytes)],
+  });
+  const busy = batcher.ingest(sized("busy", 10));
+  const queued = [batcher.ingest(sized("a", 100)), batcher.ingest(sized("b", 100)), batcher.ingest(sized("c", 100))];
+  await assert.rejects(
+    batcher.ingest(sized("d", 150)),
+    /bytes of events already wait/,
+    "the waiting bytes are capped",
+  );
+  const small = batcher.ingest(sized("e", 50));
+  calls[0].resolve(accept(calls[0].batch));
+  await busy;
+  await tick();
+  assert.deepEqual(calls[1].batch.map((d) => d.dedupeKeys[0]), ["a", "b"], "a third 100-byte delivery would pass 250");
+  calls[1].resolve(accept(calls[1].batch));
+  await tick();
+  assert.deepEqual(calls[2].batch.map((d) => d.dedupeKeys[0]), ["c", "e"]);
+  calls[2].resolve(accept(calls[2].batch));
+  await Promise.all([...queued, small]);
+  // A delivery larger than a statement's cap still goes, alone.
+  const large = batcher.ingest(sized("large", 300));
+  assert.deepEqual(calls[3].batch.map((d) => d.dedupeKeys[0]), ["large"]);
+  calls[3].resolve(accept(calls[3].batch));
+  assert.deepEqual(await large, [{ status: "accepted", hook_log_id: "large" }]);
+});
+
 Deno.test("the batcher takes back the slot of a statement that never answers, after twice the timeout", async () => {
   const { calls, store, accept } = controlledStore();
-  const batcher = new IngestBatcher({ store, slots: 1, maxEvents: 10, maxQueued: 100, timeoutMs: 50 });
+  const batcher = batcherFor(store, { timeoutMs: 50 });
   const silent = assert.rejects(batcher.ingest(delivery("silent")), /not stored within 50 ms/);
   await assert.rejects(batcher.ingest(delivery("queued")), /not stored within 50 ms/);
   await silent;

@@ -29,8 +29,12 @@ export interface BatcherOptions {
   slots: number;
   /** Events per statement at most. */
   maxEvents: number;
+  /** Payload bytes per statement at most (a delivery larger than this still goes, alone). */
+  maxBytes: number;
   /** Events waiting at most; beyond, deliveries are refused at once (the database is not keeping up). */
   maxQueued: number;
+  /** Payload bytes waiting at most: what bounds the function's memory when payloads are large. */
+  maxQueuedBytes: number;
   /** A delivery not stored within this time is answered 503 (and dropped if it was still queued). */
   timeoutMs: number;
 }
@@ -38,6 +42,7 @@ export interface BatcherOptions {
 interface Pending {
   delivery: Delivery;
   events: number;
+  bytes: number;
   settled: boolean;
   resolve(results: IngestResult[]): void;
   reject(error: Error): void;
@@ -46,6 +51,7 @@ interface Pending {
 export class IngestBatcher {
   #queue: Pending[] = [];
   #queuedEvents = 0;
+  #queuedBytes = 0;
   #inFlight = 0;
   #options: BatcherOptions;
 
@@ -56,17 +62,25 @@ export class IngestBatcher {
   /** Resolves with one result per event once stored; rejects with NotStored when not stored. */
   ingest(delivery: Delivery): Promise<IngestResult[]> {
     const events = delivery.dedupeKeys.length;
-    if (this.#queuedEvents + events > this.#options.maxQueued && this.#queue.length > 0) {
-      return Promise.reject(new NotStored(`${this.#queuedEvents} events already wait for the database`));
+    // UTF-16 code units: a cheap bound of the payload's size, within a factor of the UTF-8 bytes.
+    const bytes = delivery.outputs.reduce((sum, output) => sum + output.length, 0);
+    if (this.#queue.length > 0) {
+      if (this.#queuedEvents + events > this.#options.maxQueued) {
+        return Promise.reject(new NotStored(`${this.#queuedEvents} events already wait for the database`));
+      }
+      if (this.#queuedBytes + bytes > this.#options.maxQueuedBytes) {
+        return Promise.reject(new NotStored(`${this.#queuedBytes} bytes of events already wait for the database`));
+      }
     }
     return new Promise<IngestResult[]>((resolve, reject) => {
-      const pending: Pending = { delivery, events, settled: false, resolve, reject };
+      const pending: Pending = { delivery, events, bytes, settled: false, resolve, reject };
       const timer = setTimeout(() => {
         if (pending.settled) return;
         const queued = this.#queue.indexOf(pending);
         if (queued >= 0) {
           this.#queue.splice(queued, 1);
           this.#queuedEvents -= pending.events;
+          this.#queuedBytes -= pending.bytes;
         }
         this.#settle(pending, new NotStored(`not stored within ${this.#options.timeoutMs} ms`));
       }, this.#options.timeoutMs);
@@ -80,6 +94,7 @@ export class IngestBatcher {
       };
       this.#queue.push(pending);
       this.#queuedEvents += events;
+      this.#queuedBytes += bytes;
       this.#drain();
     });
   }
@@ -99,14 +114,17 @@ export class IngestBatcher {
     while (this.#inFlight < this.#options.slots && this.#queue.length > 0) {
       const batch: Pending[] = [];
       let events = 0;
-      while (
-        this.#queue.length > 0 && (batch.length === 0 || events + this.#queue[0].events <= this.#options.maxEvents)
-      ) {
+      let bytes = 0;
+      const fits = (next: Pending) =>
+        events + next.events <= this.#options.maxEvents && bytes + next.bytes <= this.#options.maxBytes;
+      while (this.#queue.length > 0 && (batch.length === 0 || fits(this.#queue[0]))) {
         const pending = this.#queue.shift()!;
         events += pending.events;
+        bytes += pending.bytes;
         batch.push(pending);
       }
       this.#queuedEvents -= events;
+      this.#queuedBytes -= bytes;
       this.#inFlight++;
       // A statement still unanswered long after its deliveries timed out (a connection gone silent:
       // TCP may take minutes to say so) gives its slot back, so the next deliveries do not wait on
