@@ -93,9 +93,12 @@ process.env.AREA_ALLOWED_HOSTS = "127.0.0.1";
 Object.assign(process.env, {
   GITHUB_OAUTH_URL: `http://127.0.0.1:${await freePort()}`,
   GITHUB_API_URL: `http://127.0.0.1:${await freePort()}`,
+  DISCORD_API_URL: `http://127.0.0.1:${await freePort()}/api/v10`,
   GITHUB_CLIENT_ID: "area-test-client",
   GITHUB_CLIENT_SECRET: `test-secret-${process.pid}`,
   AREA_FRONTEND_URL: "https://app.area.test/connections",
+  // The Slack app's signing secret: supabase/functions/tests/slack_events_test.ts signs events with it.
+  SLACK_SIGNING_SECRET: `slack-signing-${process.pid}`,
 });
 try {
   say(`starting a throwaway stack in ${localDir}`);

@@ -617,7 +617,1113 @@ select public.sync_catalogue($catalogue$
       "description": "Repositories, issues and pull requests on GitHub.",
       "icon": "github",
       "auth_kind": "oauth2",
-      "actions": [],
+      "actions": [
+        {
+          "key": "push",
+          "name": "Push to a branch",
+          "description": "Commits are pushed to a branch of a repository (tag pushes and branch deletions do not count). AREA creates a repository webhook: the account must be able to administer the repository's hooks.",
+          "polling_supported": false,
+          "webhook_supported": true,
+          "requires_registration": true,
+          "min_polling_interval_seconds": null,
+          "default_polling_interval_seconds": null,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "repository": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+                "description": "The repository, as \"owner/name\"",
+                "placeholder": "octocat/hello-world",
+                "x-area-options": true
+              },
+              "branch": {
+                "description": "Only pushes to this branch (its name, e.g. main); every branch when empty",
+                "placeholder": "main",
+                "type": "string",
+                "pattern": "^[^\\s~^:?*[\\\\]{0,255}$"
+              }
+            },
+            "required": [
+              "repository"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "repository": {
+                "type": "string",
+                "description": "The repository, as \"owner/name\""
+              },
+              "sender": {
+                "type": "string",
+                "description": "The login of the account that caused the event"
+              },
+              "ref": {
+                "type": "string",
+                "description": "The full ref pushed (refs/heads/main)"
+              },
+              "branch": {
+                "type": "string",
+                "description": "The branch pushed (main)"
+              },
+              "before": {
+                "type": "string",
+                "description": "The branch's commit SHA before the push"
+              },
+              "after": {
+                "type": "string",
+                "description": "The branch's commit SHA after the push"
+              },
+              "commit_count": {
+                "type": "integer",
+                "minimum": -9007199254740991,
+                "maximum": 9007199254740991,
+                "description": "How many commits the push carries (at most 2048 listed)"
+              },
+              "head_commit_id": {
+                "type": "string",
+                "description": "The SHA of the newest commit"
+              },
+              "head_commit_message": {
+                "type": "string",
+                "description": "The newest commit's message"
+              },
+              "head_commit_url": {
+                "type": "string",
+                "format": "uri",
+                "description": "The newest commit's page on GitHub"
+              },
+              "head_commit_author": {
+                "type": "string",
+                "description": "The name of the newest commit's author"
+              },
+              "pusher": {
+                "type": "string",
+                "description": "The name of the account that pushed"
+              },
+              "compare_url": {
+                "type": "string",
+                "format": "uri",
+                "description": "The page comparing the branch before and after the push"
+              },
+              "created": {
+                "type": "boolean",
+                "description": "Whether the push created the branch"
+              },
+              "forced": {
+                "type": "boolean",
+                "description": "Whether the push was forced (history rewritten)"
+              }
+            },
+            "required": [
+              "repository",
+              "sender",
+              "ref",
+              "branch",
+              "before",
+              "after",
+              "commit_count",
+              "head_commit_id",
+              "head_commit_message",
+              "head_commit_url",
+              "head_commit_author",
+              "pusher",
+              "compare_url",
+              "created",
+              "forced"
+            ]
+          },
+          "sample": {
+            "repository": "octocat/hello-world",
+            "sender": "octocat",
+            "ref": "refs/heads/main",
+            "branch": "main",
+            "before": "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+            "after": "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c",
+            "commit_count": 2,
+            "head_commit_id": "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c",
+            "head_commit_message": "Fix the build on Windows",
+            "head_commit_url": "https://github.com/octocat/hello-world/commit/0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c",
+            "head_commit_author": "The Octocat",
+            "pusher": "octocat",
+            "compare_url": "https://github.com/octocat/hello-world/compare/6113728f27ae...0d1a26e67d8f",
+            "created": false,
+            "forced": false
+          },
+          "params": [
+            {
+              "name": "repository",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "octocat/hello-world",
+              "validation_regex": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+              "options": null,
+              "description": "The repository, as \"owner/name\"",
+              "display_order": 0
+            },
+            {
+              "name": "branch",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": "main",
+              "validation_regex": "^[^\\s~^:?*[\\\\]{0,255}$",
+              "options": null,
+              "description": "Only pushes to this branch (its name, e.g. main); every branch when empty",
+              "display_order": 1
+            }
+          ],
+          "outputs": [
+            {
+              "name": "repository",
+              "type": "string",
+              "description": "The repository, as \"owner/name\"",
+              "display_order": 0
+            },
+            {
+              "name": "sender",
+              "type": "string",
+              "description": "The login of the account that caused the event",
+              "display_order": 1
+            },
+            {
+              "name": "ref",
+              "type": "string",
+              "description": "The full ref pushed (refs/heads/main)",
+              "display_order": 2
+            },
+            {
+              "name": "branch",
+              "type": "string",
+              "description": "The branch pushed (main)",
+              "display_order": 3
+            },
+            {
+              "name": "before",
+              "type": "string",
+              "description": "The branch's commit SHA before the push",
+              "display_order": 4
+            },
+            {
+              "name": "after",
+              "type": "string",
+              "description": "The branch's commit SHA after the push",
+              "display_order": 5
+            },
+            {
+              "name": "commit_count",
+              "type": "number",
+              "description": "How many commits the push carries (at most 2048 listed)",
+              "display_order": 6
+            },
+            {
+              "name": "head_commit_id",
+              "type": "string",
+              "description": "The SHA of the newest commit",
+              "display_order": 7
+            },
+            {
+              "name": "head_commit_message",
+              "type": "string",
+              "description": "The newest commit's message",
+              "display_order": 8
+            },
+            {
+              "name": "head_commit_url",
+              "type": "url",
+              "description": "The newest commit's page on GitHub",
+              "display_order": 9
+            },
+            {
+              "name": "head_commit_author",
+              "type": "string",
+              "description": "The name of the newest commit's author",
+              "display_order": 10
+            },
+            {
+              "name": "pusher",
+              "type": "string",
+              "description": "The name of the account that pushed",
+              "display_order": 11
+            },
+            {
+              "name": "compare_url",
+              "type": "url",
+              "description": "The page comparing the branch before and after the push",
+              "display_order": 12
+            },
+            {
+              "name": "created",
+              "type": "boolean",
+              "description": "Whether the push created the branch",
+              "display_order": 13
+            },
+            {
+              "name": "forced",
+              "type": "boolean",
+              "description": "Whether the push was forced (history rewritten)",
+              "display_order": 14
+            }
+          ]
+        },
+        {
+          "key": "issue_opened",
+          "name": "Issue opened",
+          "description": "Someone opens an issue in a repository. AREA creates a repository webhook: the account must be able to administer the repository's hooks.",
+          "polling_supported": false,
+          "webhook_supported": true,
+          "requires_registration": true,
+          "min_polling_interval_seconds": null,
+          "default_polling_interval_seconds": null,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "repository": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+                "description": "The repository, as \"owner/name\"",
+                "placeholder": "octocat/hello-world",
+                "x-area-options": true
+              }
+            },
+            "required": [
+              "repository"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "repository": {
+                "type": "string",
+                "description": "The repository, as \"owner/name\""
+              },
+              "sender": {
+                "type": "string",
+                "description": "The login of the account that caused the event"
+              },
+              "number": {
+                "type": "integer",
+                "minimum": -9007199254740991,
+                "maximum": 9007199254740991,
+                "description": "The issue's number"
+              },
+              "title": {
+                "type": "string",
+                "description": "The issue's title"
+              },
+              "body": {
+                "type": "string",
+                "description": "The issue's text (Markdown; empty when there is none)"
+              },
+              "html_url": {
+                "type": "string",
+                "format": "uri",
+                "description": "The issue's page on GitHub"
+              },
+              "author": {
+                "type": "string",
+                "description": "The login of the issue's author"
+              },
+              "labels": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                },
+                "description": "The names of the issue's labels"
+              },
+              "created_at": {
+                "type": "string",
+                "format": "date-time",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z))$",
+                "description": "When the issue was opened (UTC)"
+              }
+            },
+            "required": [
+              "repository",
+              "sender",
+              "number",
+              "title",
+              "body",
+              "html_url",
+              "author",
+              "labels",
+              "created_at"
+            ]
+          },
+          "sample": {
+            "repository": "octocat/hello-world",
+            "sender": "hubot",
+            "number": 1347,
+            "title": "Found a bug",
+            "body": "I'm having a problem with this.",
+            "html_url": "https://github.com/octocat/hello-world/issues/1347",
+            "author": "hubot",
+            "labels": [
+              "bug"
+            ],
+            "created_at": "2026-01-01T12:00:00Z"
+          },
+          "params": [
+            {
+              "name": "repository",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "octocat/hello-world",
+              "validation_regex": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+              "options": null,
+              "description": "The repository, as \"owner/name\"",
+              "display_order": 0
+            }
+          ],
+          "outputs": [
+            {
+              "name": "repository",
+              "type": "string",
+              "description": "The repository, as \"owner/name\"",
+              "display_order": 0
+            },
+            {
+              "name": "sender",
+              "type": "string",
+              "description": "The login of the account that caused the event",
+              "display_order": 1
+            },
+            {
+              "name": "number",
+              "type": "number",
+              "description": "The issue's number",
+              "display_order": 2
+            },
+            {
+              "name": "title",
+              "type": "string",
+              "description": "The issue's title",
+              "display_order": 3
+            },
+            {
+              "name": "body",
+              "type": "string",
+              "description": "The issue's text (Markdown; empty when there is none)",
+              "display_order": 4
+            },
+            {
+              "name": "html_url",
+              "type": "url",
+              "description": "The issue's page on GitHub",
+              "display_order": 5
+            },
+            {
+              "name": "author",
+              "type": "string",
+              "description": "The login of the issue's author",
+              "display_order": 6
+            },
+            {
+              "name": "labels",
+              "type": "json",
+              "description": "The names of the issue's labels",
+              "display_order": 7
+            },
+            {
+              "name": "created_at",
+              "type": "date",
+              "description": "When the issue was opened (UTC)",
+              "display_order": 8
+            }
+          ]
+        },
+        {
+          "key": "pull_request_opened",
+          "name": "Pull request opened",
+          "description": "Someone opens a pull request (drafts included) in a repository. AREA creates a repository webhook: the account must be able to administer the repository's hooks.",
+          "polling_supported": false,
+          "webhook_supported": true,
+          "requires_registration": true,
+          "min_polling_interval_seconds": null,
+          "default_polling_interval_seconds": null,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "repository": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+                "description": "The repository, as \"owner/name\"",
+                "placeholder": "octocat/hello-world",
+                "x-area-options": true
+              }
+            },
+            "required": [
+              "repository"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "repository": {
+                "type": "string",
+                "description": "The repository, as \"owner/name\""
+              },
+              "sender": {
+                "type": "string",
+                "description": "The login of the account that caused the event"
+              },
+              "number": {
+                "type": "integer",
+                "minimum": -9007199254740991,
+                "maximum": 9007199254740991,
+                "description": "The pull request's number"
+              },
+              "title": {
+                "type": "string",
+                "description": "The pull request's title"
+              },
+              "body": {
+                "type": "string",
+                "description": "The pull request's description (Markdown; empty when there is none)"
+              },
+              "html_url": {
+                "type": "string",
+                "format": "uri",
+                "description": "The pull request's page on GitHub"
+              },
+              "author": {
+                "type": "string",
+                "description": "The login of the pull request's author"
+              },
+              "head_branch": {
+                "type": "string",
+                "description": "The branch with the changes"
+              },
+              "base_branch": {
+                "type": "string",
+                "description": "The branch the changes go into"
+              },
+              "draft": {
+                "type": "boolean",
+                "description": "Whether the pull request is a draft"
+              },
+              "created_at": {
+                "type": "string",
+                "format": "date-time",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z))$",
+                "description": "When the pull request was opened (UTC)"
+              }
+            },
+            "required": [
+              "repository",
+              "sender",
+              "number",
+              "title",
+              "body",
+              "html_url",
+              "author",
+              "head_branch",
+              "base_branch",
+              "draft",
+              "created_at"
+            ]
+          },
+          "sample": {
+            "repository": "octocat/hello-world",
+            "sender": "hubot",
+            "number": 42,
+            "title": "Add a dark theme",
+            "body": "Closes #41.",
+            "html_url": "https://github.com/octocat/hello-world/pull/42",
+            "author": "hubot",
+            "head_branch": "dark-theme",
+            "base_branch": "main",
+            "draft": false,
+            "created_at": "2026-01-01T12:00:00Z"
+          },
+          "params": [
+            {
+              "name": "repository",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "octocat/hello-world",
+              "validation_regex": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+              "options": null,
+              "description": "The repository, as \"owner/name\"",
+              "display_order": 0
+            }
+          ],
+          "outputs": [
+            {
+              "name": "repository",
+              "type": "string",
+              "description": "The repository, as \"owner/name\"",
+              "display_order": 0
+            },
+            {
+              "name": "sender",
+              "type": "string",
+              "description": "The login of the account that caused the event",
+              "display_order": 1
+            },
+            {
+              "name": "number",
+              "type": "number",
+              "description": "The pull request's number",
+              "display_order": 2
+            },
+            {
+              "name": "title",
+              "type": "string",
+              "description": "The pull request's title",
+              "display_order": 3
+            },
+            {
+              "name": "body",
+              "type": "string",
+              "description": "The pull request's description (Markdown; empty when there is none)",
+              "display_order": 4
+            },
+            {
+              "name": "html_url",
+              "type": "url",
+              "description": "The pull request's page on GitHub",
+              "display_order": 5
+            },
+            {
+              "name": "author",
+              "type": "string",
+              "description": "The login of the pull request's author",
+              "display_order": 6
+            },
+            {
+              "name": "head_branch",
+              "type": "string",
+              "description": "The branch with the changes",
+              "display_order": 7
+            },
+            {
+              "name": "base_branch",
+              "type": "string",
+              "description": "The branch the changes go into",
+              "display_order": 8
+            },
+            {
+              "name": "draft",
+              "type": "boolean",
+              "description": "Whether the pull request is a draft",
+              "display_order": 9
+            },
+            {
+              "name": "created_at",
+              "type": "date",
+              "description": "When the pull request was opened (UTC)",
+              "display_order": 10
+            }
+          ]
+        },
+        {
+          "key": "pull_request_merged",
+          "name": "Pull request merged",
+          "description": "A pull request is merged in a repository (closing one without merging does not count). AREA creates a repository webhook: the account must be able to administer the repository's hooks.",
+          "polling_supported": false,
+          "webhook_supported": true,
+          "requires_registration": true,
+          "min_polling_interval_seconds": null,
+          "default_polling_interval_seconds": null,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "repository": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+                "description": "The repository, as \"owner/name\"",
+                "placeholder": "octocat/hello-world",
+                "x-area-options": true
+              }
+            },
+            "required": [
+              "repository"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "repository": {
+                "type": "string",
+                "description": "The repository, as \"owner/name\""
+              },
+              "sender": {
+                "type": "string",
+                "description": "The login of the account that caused the event"
+              },
+              "number": {
+                "type": "integer",
+                "minimum": -9007199254740991,
+                "maximum": 9007199254740991,
+                "description": "The pull request's number"
+              },
+              "title": {
+                "type": "string",
+                "description": "The pull request's title"
+              },
+              "body": {
+                "type": "string",
+                "description": "The pull request's description (Markdown; empty when there is none)"
+              },
+              "html_url": {
+                "type": "string",
+                "format": "uri",
+                "description": "The pull request's page on GitHub"
+              },
+              "author": {
+                "type": "string",
+                "description": "The login of the pull request's author"
+              },
+              "head_branch": {
+                "type": "string",
+                "description": "The branch with the changes"
+              },
+              "base_branch": {
+                "type": "string",
+                "description": "The branch the changes go into"
+              },
+              "draft": {
+                "type": "boolean",
+                "description": "Whether the pull request is a draft"
+              },
+              "merged_by": {
+                "type": "string",
+                "description": "The login of the account that merged it"
+              },
+              "merged_at": {
+                "type": "string",
+                "format": "date-time",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z))$",
+                "description": "When it was merged (UTC)"
+              },
+              "merge_commit_sha": {
+                "type": "string",
+                "description": "The SHA of the merge commit"
+              }
+            },
+            "required": [
+              "repository",
+              "sender",
+              "number",
+              "title",
+              "body",
+              "html_url",
+              "author",
+              "head_branch",
+              "base_branch",
+              "draft",
+              "merged_by",
+              "merged_at",
+              "merge_commit_sha"
+            ]
+          },
+          "sample": {
+            "repository": "octocat/hello-world",
+            "sender": "octocat",
+            "number": 42,
+            "title": "Add a dark theme",
+            "body": "Closes #41.",
+            "html_url": "https://github.com/octocat/hello-world/pull/42",
+            "author": "hubot",
+            "head_branch": "dark-theme",
+            "base_branch": "main",
+            "draft": false,
+            "merged_by": "octocat",
+            "merged_at": "2026-01-02T09:30:00Z",
+            "merge_commit_sha": "e5bd3914e2e596debea16f433f57875b5b90bcd6"
+          },
+          "params": [
+            {
+              "name": "repository",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "octocat/hello-world",
+              "validation_regex": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+              "options": null,
+              "description": "The repository, as \"owner/name\"",
+              "display_order": 0
+            }
+          ],
+          "outputs": [
+            {
+              "name": "repository",
+              "type": "string",
+              "description": "The repository, as \"owner/name\"",
+              "display_order": 0
+            },
+            {
+              "name": "sender",
+              "type": "string",
+              "description": "The login of the account that caused the event",
+              "display_order": 1
+            },
+            {
+              "name": "number",
+              "type": "number",
+              "description": "The pull request's number",
+              "display_order": 2
+            },
+            {
+              "name": "title",
+              "type": "string",
+              "description": "The pull request's title",
+              "display_order": 3
+            },
+            {
+              "name": "body",
+              "type": "string",
+              "description": "The pull request's description (Markdown; empty when there is none)",
+              "display_order": 4
+            },
+            {
+              "name": "html_url",
+              "type": "url",
+              "description": "The pull request's page on GitHub",
+              "display_order": 5
+            },
+            {
+              "name": "author",
+              "type": "string",
+              "description": "The login of the pull request's author",
+              "display_order": 6
+            },
+            {
+              "name": "head_branch",
+              "type": "string",
+              "description": "The branch with the changes",
+              "display_order": 7
+            },
+            {
+              "name": "base_branch",
+              "type": "string",
+              "description": "The branch the changes go into",
+              "display_order": 8
+            },
+            {
+              "name": "draft",
+              "type": "boolean",
+              "description": "Whether the pull request is a draft",
+              "display_order": 9
+            },
+            {
+              "name": "merged_by",
+              "type": "string",
+              "description": "The login of the account that merged it",
+              "display_order": 10
+            },
+            {
+              "name": "merged_at",
+              "type": "date",
+              "description": "When it was merged (UTC)",
+              "display_order": 11
+            },
+            {
+              "name": "merge_commit_sha",
+              "type": "string",
+              "description": "The SHA of the merge commit",
+              "display_order": 12
+            }
+          ]
+        },
+        {
+          "key": "release_published",
+          "name": "Release published",
+          "description": "A release or pre-release is published in a repository (saving a draft does not count). AREA creates a repository webhook: the account must be able to administer the repository's hooks.",
+          "polling_supported": false,
+          "webhook_supported": true,
+          "requires_registration": true,
+          "min_polling_interval_seconds": null,
+          "default_polling_interval_seconds": null,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "repository": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+                "description": "The repository, as \"owner/name\"",
+                "placeholder": "octocat/hello-world",
+                "x-area-options": true
+              }
+            },
+            "required": [
+              "repository"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "repository": {
+                "type": "string",
+                "description": "The repository, as \"owner/name\""
+              },
+              "sender": {
+                "type": "string",
+                "description": "The login of the account that caused the event"
+              },
+              "tag_name": {
+                "type": "string",
+                "description": "The release's tag (v1.0.0)"
+              },
+              "name": {
+                "type": "string",
+                "description": "The release's title (empty when it has none)"
+              },
+              "body": {
+                "type": "string",
+                "description": "The release notes (Markdown)"
+              },
+              "html_url": {
+                "type": "string",
+                "format": "uri",
+                "description": "The release's page on GitHub"
+              },
+              "author": {
+                "type": "string",
+                "description": "The login of the account that created the release"
+              },
+              "prerelease": {
+                "type": "boolean",
+                "description": "Whether it is marked as a pre-release"
+              },
+              "published_at": {
+                "type": "string",
+                "format": "date-time",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z))$",
+                "description": "When it was published (UTC)"
+              }
+            },
+            "required": [
+              "repository",
+              "sender",
+              "tag_name",
+              "name",
+              "body",
+              "html_url",
+              "author",
+              "prerelease",
+              "published_at"
+            ]
+          },
+          "sample": {
+            "repository": "octocat/hello-world",
+            "sender": "octocat",
+            "tag_name": "v1.0.0",
+            "name": "Version 1.0",
+            "body": "First stable release.",
+            "html_url": "https://github.com/octocat/hello-world/releases/tag/v1.0.0",
+            "author": "octocat",
+            "prerelease": false,
+            "published_at": "2026-01-01T12:00:00Z"
+          },
+          "params": [
+            {
+              "name": "repository",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "octocat/hello-world",
+              "validation_regex": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+              "options": null,
+              "description": "The repository, as \"owner/name\"",
+              "display_order": 0
+            }
+          ],
+          "outputs": [
+            {
+              "name": "repository",
+              "type": "string",
+              "description": "The repository, as \"owner/name\"",
+              "display_order": 0
+            },
+            {
+              "name": "sender",
+              "type": "string",
+              "description": "The login of the account that caused the event",
+              "display_order": 1
+            },
+            {
+              "name": "tag_name",
+              "type": "string",
+              "description": "The release's tag (v1.0.0)",
+              "display_order": 2
+            },
+            {
+              "name": "name",
+              "type": "string",
+              "description": "The release's title (empty when it has none)",
+              "display_order": 3
+            },
+            {
+              "name": "body",
+              "type": "string",
+              "description": "The release notes (Markdown)",
+              "display_order": 4
+            },
+            {
+              "name": "html_url",
+              "type": "url",
+              "description": "The release's page on GitHub",
+              "display_order": 5
+            },
+            {
+              "name": "author",
+              "type": "string",
+              "description": "The login of the account that created the release",
+              "display_order": 6
+            },
+            {
+              "name": "prerelease",
+              "type": "boolean",
+              "description": "Whether it is marked as a pre-release",
+              "display_order": 7
+            },
+            {
+              "name": "published_at",
+              "type": "date",
+              "description": "When it was published (UTC)",
+              "display_order": 8
+            }
+          ]
+        },
+        {
+          "key": "star_created",
+          "name": "Repository starred",
+          "description": "Someone stars a repository (the sender is who starred it). AREA creates a repository webhook: the account must be able to administer the repository's hooks.",
+          "polling_supported": false,
+          "webhook_supported": true,
+          "requires_registration": true,
+          "min_polling_interval_seconds": null,
+          "default_polling_interval_seconds": null,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "repository": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+                "description": "The repository, as \"owner/name\"",
+                "placeholder": "octocat/hello-world",
+                "x-area-options": true
+              }
+            },
+            "required": [
+              "repository"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "repository": {
+                "type": "string",
+                "description": "The repository, as \"owner/name\""
+              },
+              "sender": {
+                "type": "string",
+                "description": "The login of the account that caused the event"
+              },
+              "stargazer_url": {
+                "type": "string",
+                "format": "uri",
+                "description": "The profile page of the account that starred the repository"
+              },
+              "stars": {
+                "type": "integer",
+                "minimum": -9007199254740991,
+                "maximum": 9007199254740991,
+                "description": "The repository's star count, this star included"
+              },
+              "starred_at": {
+                "type": "string",
+                "format": "date-time",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z))$",
+                "description": "When the star was added (UTC)"
+              }
+            },
+            "required": [
+              "repository",
+              "sender",
+              "stargazer_url",
+              "stars",
+              "starred_at"
+            ]
+          },
+          "sample": {
+            "repository": "octocat/hello-world",
+            "sender": "hubot",
+            "stargazer_url": "https://github.com/hubot",
+            "stars": 1421,
+            "starred_at": "2026-01-01T12:00:00Z"
+          },
+          "params": [
+            {
+              "name": "repository",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "octocat/hello-world",
+              "validation_regex": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+              "options": null,
+              "description": "The repository, as \"owner/name\"",
+              "display_order": 0
+            }
+          ],
+          "outputs": [
+            {
+              "name": "repository",
+              "type": "string",
+              "description": "The repository, as \"owner/name\"",
+              "display_order": 0
+            },
+            {
+              "name": "sender",
+              "type": "string",
+              "description": "The login of the account that caused the event",
+              "display_order": 1
+            },
+            {
+              "name": "stargazer_url",
+              "type": "url",
+              "description": "The profile page of the account that starred the repository",
+              "display_order": 2
+            },
+            {
+              "name": "stars",
+              "type": "number",
+              "description": "The repository's star count, this star included",
+              "display_order": 3
+            },
+            {
+              "name": "starred_at",
+              "type": "date",
+              "description": "When the star was added (UTC)",
+              "display_order": 4
+            }
+          ]
+        }
+      ],
       "reactions": [
         {
           "key": "create_issue",
@@ -627,17 +1733,12 @@ select public.sync_catalogue($catalogue$
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "type": "object",
             "properties": {
-              "owner": {
+              "repository": {
                 "type": "string",
-                "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$",
-                "description": "The repository's owner (user or organization)",
-                "placeholder": "octocat"
-              },
-              "repo": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9._-]{1,100}$",
-                "description": "The repository's name",
-                "placeholder": "hello-world"
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+                "description": "The repository, as \"owner/name\"",
+                "placeholder": "octocat/hello-world",
+                "x-area-options": true
               },
               "title": {
                 "type": "string",
@@ -652,33 +1753,21 @@ select public.sync_catalogue($catalogue$
               }
             },
             "required": [
-              "owner",
-              "repo",
+              "repository",
               "title"
             ]
           },
           "params": [
             {
-              "name": "owner",
+              "name": "repository",
               "type": "string",
               "required": true,
               "default_value": null,
-              "placeholder": "octocat",
-              "validation_regex": "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$",
+              "placeholder": "octocat/hello-world",
+              "validation_regex": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
               "options": null,
-              "description": "The repository's owner (user or organization)",
+              "description": "The repository, as \"owner/name\"",
               "display_order": 0
-            },
-            {
-              "name": "repo",
-              "type": "string",
-              "required": true,
-              "default_value": null,
-              "placeholder": "hello-world",
-              "validation_regex": "^[A-Za-z0-9._-]{1,100}$",
-              "options": null,
-              "description": "The repository's name",
-              "display_order": 1
             },
             {
               "name": "title",
@@ -689,7 +1778,7 @@ select public.sync_catalogue($catalogue$
               "validation_regex": null,
               "options": null,
               "description": "The issue's title; {{placeholders}} are filled in",
-              "display_order": 2
+              "display_order": 1
             },
             {
               "name": "body",
@@ -700,7 +1789,78 @@ select public.sync_catalogue($catalogue$
               "validation_regex": null,
               "options": null,
               "description": "The issue's text (Markdown)",
-              "display_order": 3
+              "display_order": 2
+            }
+          ]
+        },
+        {
+          "key": "comment",
+          "name": "Comment on an issue or pull request",
+          "description": "Adds a comment to an issue or a pull request. Needs the `repo` scope for private repositories.",
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "repository": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+                "description": "The repository, as \"owner/name\"",
+                "placeholder": "octocat/hello-world",
+                "x-area-options": true
+              },
+              "number": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 9007199254740991,
+                "description": "The issue's or pull request's number; {{number}} from a github action fits",
+                "placeholder": "42"
+              },
+              "body": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 65536,
+                "description": "The comment (Markdown); {{placeholders}} are filled in"
+              }
+            },
+            "required": [
+              "repository",
+              "number",
+              "body"
+            ]
+          },
+          "params": [
+            {
+              "name": "repository",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "octocat/hello-world",
+              "validation_regex": "^[A-Za-z0-9][A-Za-z0-9-]{0,38}\\/(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$",
+              "options": null,
+              "description": "The repository, as \"owner/name\"",
+              "display_order": 0
+            },
+            {
+              "name": "number",
+              "type": "number",
+              "required": true,
+              "default_value": null,
+              "placeholder": "42",
+              "validation_regex": null,
+              "options": null,
+              "description": "The issue's or pull request's number; {{number}} from a github action fits",
+              "display_order": 1
+            },
+            {
+              "name": "body",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "The comment (Markdown); {{placeholders}} are filled in",
+              "display_order": 2
             }
           ]
         }
@@ -730,6 +1890,7 @@ select public.sync_catalogue($catalogue$
               "channel_id": {
                 "type": "string",
                 "pattern": "^[0-9]{1,20}$",
+                "x-area-options": true,
                 "description": "The channel to watch (the bot needs View Channel and Read Message History there)",
                 "placeholder": "1234567890123456789"
               },
@@ -870,6 +2031,7 @@ select public.sync_catalogue($catalogue$
               "channel_id": {
                 "type": "string",
                 "pattern": "^[0-9]{1,20}$",
+                "x-area-options": true,
                 "description": "The channel's id (Discord: User Settings → Advanced → Developer Mode, then right-click → Copy ID)",
                 "placeholder": "1234567890123456789"
               },
@@ -1612,6 +2774,1255 @@ select public.sync_catalogue($catalogue$
         }
       ],
       "reactions": []
+    },
+    {
+      "key": "email",
+      "name": "Email",
+      "description": "Send mail through your SMTP server and react to mail arriving in your IMAP mailbox.",
+      "icon": "mail",
+      "auth_kind": "api_key",
+      "actions": [
+        {
+          "key": "new_email",
+          "name": "New email",
+          "description": "An email arrives in a mailbox of your account (IMAP), optionally only from a sender, with a subject, or unread.",
+          "polling_supported": true,
+          "webhook_supported": false,
+          "requires_registration": false,
+          "min_polling_interval_seconds": 60,
+          "default_polling_interval_seconds": 300,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "mailbox": {
+                "default": "INBOX",
+                "description": "The mailbox (folder) to watch",
+                "placeholder": "INBOX",
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 500
+              },
+              "from_contains": {
+                "description": "Only messages whose From contains this text (optional)",
+                "placeholder": "@example.com",
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200
+              },
+              "subject_contains": {
+                "description": "Only messages whose subject contains this text (optional)",
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200
+              },
+              "unseen_only": {
+                "default": false,
+                "description": "Only messages not yet read when the poll sees them",
+                "type": "boolean"
+              }
+            }
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "uid": {
+                "type": "integer",
+                "minimum": -9007199254740991,
+                "maximum": 9007199254740991,
+                "description": "The message's IMAP UID in the mailbox"
+              },
+              "message_id": {
+                "type": "string",
+                "description": "The Message-ID header"
+              },
+              "from": {
+                "type": "string",
+                "description": "The sender's address"
+              },
+              "from_name": {
+                "type": "string",
+                "description": "The sender's name, if given"
+              },
+              "to": {
+                "type": "string",
+                "description": "The recipients' addresses, comma-separated"
+              },
+              "subject": {
+                "type": "string",
+                "description": "The subject"
+              },
+              "date": {
+                "type": "string",
+                "description": "When it was sent (ISO 8601), from the Date header"
+              },
+              "snippet": {
+                "type": "string",
+                "description": "The start of the text (up to 200 characters)"
+              },
+              "mailbox": {
+                "type": "string",
+                "description": "The mailbox it arrived in"
+              }
+            },
+            "required": [
+              "uid",
+              "message_id",
+              "from",
+              "from_name",
+              "to",
+              "subject",
+              "date",
+              "snippet",
+              "mailbox"
+            ]
+          },
+          "sample": {
+            "uid": 4242,
+            "message_id": "<CAF=example@mail.example.com>",
+            "from": "ada@example.com",
+            "from_name": "Ada Lovelace",
+            "to": "you@example.org",
+            "subject": "Build #42 passed",
+            "date": "2026-01-01T12:00:00.000Z",
+            "snippet": "All 318 tests passed in 4 minutes.",
+            "mailbox": "INBOX"
+          },
+          "params": [
+            {
+              "name": "mailbox",
+              "type": "string",
+              "required": false,
+              "default_value": "INBOX",
+              "placeholder": "INBOX",
+              "validation_regex": null,
+              "options": null,
+              "description": "The mailbox (folder) to watch",
+              "display_order": 0
+            },
+            {
+              "name": "from_contains",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": "@example.com",
+              "validation_regex": null,
+              "options": null,
+              "description": "Only messages whose From contains this text (optional)",
+              "display_order": 1
+            },
+            {
+              "name": "subject_contains",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "Only messages whose subject contains this text (optional)",
+              "display_order": 2
+            },
+            {
+              "name": "unseen_only",
+              "type": "boolean",
+              "required": false,
+              "default_value": false,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "Only messages not yet read when the poll sees them",
+              "display_order": 3
+            }
+          ],
+          "outputs": [
+            {
+              "name": "uid",
+              "type": "number",
+              "description": "The message's IMAP UID in the mailbox",
+              "display_order": 0
+            },
+            {
+              "name": "message_id",
+              "type": "string",
+              "description": "The Message-ID header",
+              "display_order": 1
+            },
+            {
+              "name": "from",
+              "type": "string",
+              "description": "The sender's address",
+              "display_order": 2
+            },
+            {
+              "name": "from_name",
+              "type": "string",
+              "description": "The sender's name, if given",
+              "display_order": 3
+            },
+            {
+              "name": "to",
+              "type": "string",
+              "description": "The recipients' addresses, comma-separated",
+              "display_order": 4
+            },
+            {
+              "name": "subject",
+              "type": "string",
+              "description": "The subject",
+              "display_order": 5
+            },
+            {
+              "name": "date",
+              "type": "string",
+              "description": "When it was sent (ISO 8601), from the Date header",
+              "display_order": 6
+            },
+            {
+              "name": "snippet",
+              "type": "string",
+              "description": "The start of the text (up to 200 characters)",
+              "display_order": 7
+            },
+            {
+              "name": "mailbox",
+              "type": "string",
+              "description": "The mailbox it arrived in",
+              "display_order": 8
+            }
+          ]
+        }
+      ],
+      "reactions": [
+        {
+          "key": "send_email",
+          "name": "Send an email",
+          "description": "Sends an email from your address through your SMTP server.",
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "to": {
+                "description": "Recipients, comma-separated",
+                "placeholder": "ada@example.com, Bob <bob@example.org>",
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 10000
+              },
+              "subject": {
+                "description": "The subject (line breaks become spaces)",
+                "type": "string",
+                "maxLength": 998
+              },
+              "text": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200000,
+                "description": "The message as plain text"
+              },
+              "html": {
+                "description": "The message as HTML (optional; mail clients that show HTML prefer it to the text)",
+                "type": "string",
+                "maxLength": 1000000
+              },
+              "cc": {
+                "description": "Copy recipients, comma-separated (optional)",
+                "placeholder": "team@example.com",
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 10000
+              },
+              "reply_to": {
+                "description": "Where replies go, when not to your address (optional)",
+                "type": "string"
+              }
+            },
+            "required": [
+              "to",
+              "subject",
+              "text"
+            ]
+          },
+          "params": [
+            {
+              "name": "to",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "ada@example.com, Bob <bob@example.org>",
+              "validation_regex": null,
+              "options": null,
+              "description": "Recipients, comma-separated",
+              "display_order": 0
+            },
+            {
+              "name": "subject",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "The subject (line breaks become spaces)",
+              "display_order": 1
+            },
+            {
+              "name": "text",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "The message as plain text",
+              "display_order": 2
+            },
+            {
+              "name": "html",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "The message as HTML (optional; mail clients that show HTML prefer it to the text)",
+              "display_order": 3
+            },
+            {
+              "name": "cc",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": "team@example.com",
+              "validation_regex": null,
+              "options": null,
+              "description": "Copy recipients, comma-separated (optional)",
+              "display_order": 4
+            },
+            {
+              "name": "reply_to",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "Where replies go, when not to your address (optional)",
+              "display_order": 5
+            }
+          ]
+        }
+      ]
+    },
+    {
+      "key": "google",
+      "name": "Google",
+      "description": "Gmail: watch for new email, send email, label messages.",
+      "icon": "google",
+      "auth_kind": "oauth2",
+      "actions": [
+        {
+          "key": "new_email",
+          "name": "New email",
+          "description": "An email arrives in your Gmail mailbox, optionally only those matching a search or with a label.",
+          "polling_supported": true,
+          "webhook_supported": false,
+          "requires_registration": false,
+          "min_polling_interval_seconds": 30,
+          "default_polling_interval_seconds": 60,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "query": {
+                "description": "Only email matching this Gmail search, as typed in Gmail's search box (from:, subject:, has:attachment, …); empty: every new email",
+                "placeholder": "from:billing@example.com has:attachment",
+                "type": "string",
+                "maxLength": 1000
+              },
+              "label": {
+                "description": "Only email with this label, by name or id (INBOX, Receipts, Label_12); empty: any label. Your own sent mail, drafts, spam and trash fire only when this names them.",
+                "placeholder": "INBOX",
+                "type": "string",
+                "maxLength": 225
+              }
+            }
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "id": {
+                "type": "string",
+                "description": "The message's Gmail id"
+              },
+              "thread_id": {
+                "type": "string",
+                "description": "The conversation's Gmail id"
+              },
+              "from": {
+                "type": "string",
+                "description": "The From header (`Ada <ada@example.com>`)"
+              },
+              "to": {
+                "type": "string",
+                "description": "The To header"
+              },
+              "subject": {
+                "type": "string",
+                "description": "The subject"
+              },
+              "snippet": {
+                "type": "string",
+                "description": "The start of the text, as Gmail shows it in the list"
+              },
+              "date": {
+                "type": "string",
+                "format": "date-time",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z))$",
+                "description": "When it was sent (its Date header, else when Gmail received it)"
+              },
+              "label_ids": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                },
+                "description": "Its labels' ids (INBOX, UNREAD, Label_12, …)"
+              }
+            },
+            "required": [
+              "id",
+              "thread_id",
+              "from",
+              "to",
+              "subject",
+              "snippet",
+              "date",
+              "label_ids"
+            ]
+          },
+          "sample": {
+            "id": "18c1f2a3b4d5e6f7",
+            "thread_id": "18c1f2a3b4d5e6f7",
+            "from": "Ada Lovelace <ada@example.com>",
+            "to": "you@gmail.com",
+            "subject": "Invoice #42",
+            "snippet": "Hi, please find attached the invoice for March.",
+            "date": "2026-01-01T12:00:00.000Z",
+            "label_ids": [
+              "INBOX",
+              "UNREAD"
+            ]
+          },
+          "params": [
+            {
+              "name": "query",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": "from:billing@example.com has:attachment",
+              "validation_regex": null,
+              "options": null,
+              "description": "Only email matching this Gmail search, as typed in Gmail's search box (from:, subject:, has:attachment, …); empty: every new email",
+              "display_order": 0
+            },
+            {
+              "name": "label",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": "INBOX",
+              "validation_regex": null,
+              "options": null,
+              "description": "Only email with this label, by name or id (INBOX, Receipts, Label_12); empty: any label. Your own sent mail, drafts, spam and trash fire only when this names them.",
+              "display_order": 1
+            }
+          ],
+          "outputs": [
+            {
+              "name": "id",
+              "type": "string",
+              "description": "The message's Gmail id",
+              "display_order": 0
+            },
+            {
+              "name": "thread_id",
+              "type": "string",
+              "description": "The conversation's Gmail id",
+              "display_order": 1
+            },
+            {
+              "name": "from",
+              "type": "string",
+              "description": "The From header (`Ada <ada@example.com>`)",
+              "display_order": 2
+            },
+            {
+              "name": "to",
+              "type": "string",
+              "description": "The To header",
+              "display_order": 3
+            },
+            {
+              "name": "subject",
+              "type": "string",
+              "description": "The subject",
+              "display_order": 4
+            },
+            {
+              "name": "snippet",
+              "type": "string",
+              "description": "The start of the text, as Gmail shows it in the list",
+              "display_order": 5
+            },
+            {
+              "name": "date",
+              "type": "date",
+              "description": "When it was sent (its Date header, else when Gmail received it)",
+              "display_order": 6
+            },
+            {
+              "name": "label_ids",
+              "type": "json",
+              "description": "Its labels' ids (INBOX, UNREAD, Label_12, …)",
+              "display_order": 7
+            }
+          ]
+        }
+      ],
+      "reactions": [
+        {
+          "key": "send_email",
+          "name": "Send an email",
+          "description": "Sends an email from your Gmail address.",
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "to": {
+                "type": "string",
+                "maxLength": 10000,
+                "description": "Recipients, separated by commas",
+                "placeholder": "ada@example.com"
+              },
+              "cc": {
+                "type": "string",
+                "maxLength": 10000,
+                "description": "Copy recipients, separated by commas",
+                "placeholder": "ada@example.com"
+              },
+              "subject": {
+                "type": "string",
+                "maxLength": 2000,
+                "description": "The subject; {{placeholders}} are filled in"
+              },
+              "text": {
+                "type": "string",
+                "maxLength": 5000000,
+                "description": "The message as plain text; {{placeholders}} are filled in"
+              },
+              "html": {
+                "description": "The message as HTML, shown by mail apps that can (the text is then the fallback)",
+                "type": "string",
+                "maxLength": 5000000
+              }
+            },
+            "required": [
+              "to",
+              "subject",
+              "text"
+            ]
+          },
+          "params": [
+            {
+              "name": "to",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "ada@example.com",
+              "validation_regex": null,
+              "options": null,
+              "description": "Recipients, separated by commas",
+              "display_order": 0
+            },
+            {
+              "name": "cc",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": "ada@example.com",
+              "validation_regex": null,
+              "options": null,
+              "description": "Copy recipients, separated by commas",
+              "display_order": 1
+            },
+            {
+              "name": "subject",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "The subject; {{placeholders}} are filled in",
+              "display_order": 2
+            },
+            {
+              "name": "text",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "The message as plain text; {{placeholders}} are filled in",
+              "display_order": 3
+            },
+            {
+              "name": "html",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "The message as HTML, shown by mail apps that can (the text is then the fallback)",
+              "display_order": 4
+            }
+          ]
+        },
+        {
+          "key": "add_label",
+          "name": "Add a label to an email",
+          "description": "Adds a label to a message in your Gmail mailbox.",
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "message_id": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_-]{1,128}$",
+                "description": "The message's Gmail id (the `id` output of New email)",
+                "placeholder": "{{id}}"
+              },
+              "label": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 225,
+                "description": "The label to add, by name or id (Receipts, Work/Clients, STARRED, Label_12); it must exist",
+                "placeholder": "Receipts"
+              }
+            },
+            "required": [
+              "message_id",
+              "label"
+            ]
+          },
+          "params": [
+            {
+              "name": "message_id",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "{{id}}",
+              "validation_regex": "^[A-Za-z0-9_-]{1,128}$",
+              "options": null,
+              "description": "The message's Gmail id (the `id` output of New email)",
+              "display_order": 0
+            },
+            {
+              "name": "label",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "Receipts",
+              "validation_regex": null,
+              "options": null,
+              "description": "The label to add, by name or id (Receipts, Work/Clients, STARRED, Label_12); it must exist",
+              "display_order": 1
+            }
+          ]
+        }
+      ]
+    },
+    {
+      "key": "twitch",
+      "name": "Twitch",
+      "description": "Streams going live or offline, new followers and chat on Twitch.",
+      "icon": "twitch",
+      "auth_kind": "oauth2",
+      "actions": [
+        {
+          "key": "stream_online",
+          "name": "Stream goes live",
+          "description": "A channel starts streaming (your own, or any channel by its login name).",
+          "polling_supported": false,
+          "webhook_supported": true,
+          "requires_registration": true,
+          "min_polling_interval_seconds": null,
+          "default_polling_interval_seconds": null,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "broadcaster": {
+                "description": "The channel to watch, by login name (twitch.tv/<login>); blank for the connected account's own channel",
+                "placeholder": "twitchdev",
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_]{0,25}$"
+              }
+            }
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "broadcaster_id": {
+                "type": "string",
+                "description": "The channel's user id"
+              },
+              "broadcaster_login": {
+                "type": "string",
+                "description": "The channel's login name"
+              },
+              "broadcaster_name": {
+                "type": "string",
+                "description": "The channel's display name"
+              },
+              "stream_id": {
+                "type": "string",
+                "description": "The stream's id"
+              },
+              "stream_type": {
+                "type": "string",
+                "description": "The stream's type: live, playlist, watch_party, premiere or rerun"
+              },
+              "started_at": {
+                "type": "string",
+                "description": "When the stream started (RFC 3339)"
+              }
+            },
+            "required": [
+              "broadcaster_id",
+              "broadcaster_login",
+              "broadcaster_name",
+              "stream_id",
+              "stream_type",
+              "started_at"
+            ]
+          },
+          "sample": {
+            "broadcaster_id": "1337",
+            "broadcaster_login": "cool_user",
+            "broadcaster_name": "Cool_User",
+            "stream_id": "9001",
+            "stream_type": "live",
+            "started_at": "2026-01-01T12:00:00Z"
+          },
+          "params": [
+            {
+              "name": "broadcaster",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": "twitchdev",
+              "validation_regex": "^[A-Za-z0-9_]{0,25}$",
+              "options": null,
+              "description": "The channel to watch, by login name (twitch.tv/<login>); blank for the connected account's own channel",
+              "display_order": 0
+            }
+          ],
+          "outputs": [
+            {
+              "name": "broadcaster_id",
+              "type": "string",
+              "description": "The channel's user id",
+              "display_order": 0
+            },
+            {
+              "name": "broadcaster_login",
+              "type": "string",
+              "description": "The channel's login name",
+              "display_order": 1
+            },
+            {
+              "name": "broadcaster_name",
+              "type": "string",
+              "description": "The channel's display name",
+              "display_order": 2
+            },
+            {
+              "name": "stream_id",
+              "type": "string",
+              "description": "The stream's id",
+              "display_order": 3
+            },
+            {
+              "name": "stream_type",
+              "type": "string",
+              "description": "The stream's type: live, playlist, watch_party, premiere or rerun",
+              "display_order": 4
+            },
+            {
+              "name": "started_at",
+              "type": "string",
+              "description": "When the stream started (RFC 3339)",
+              "display_order": 5
+            }
+          ]
+        },
+        {
+          "key": "stream_offline",
+          "name": "Stream ends",
+          "description": "A channel stops streaming (your own, or any channel by its login name).",
+          "polling_supported": false,
+          "webhook_supported": true,
+          "requires_registration": true,
+          "min_polling_interval_seconds": null,
+          "default_polling_interval_seconds": null,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "broadcaster": {
+                "description": "The channel to watch, by login name (twitch.tv/<login>); blank for the connected account's own channel",
+                "placeholder": "twitchdev",
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_]{0,25}$"
+              }
+            }
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "broadcaster_id": {
+                "type": "string",
+                "description": "The channel's user id"
+              },
+              "broadcaster_login": {
+                "type": "string",
+                "description": "The channel's login name"
+              },
+              "broadcaster_name": {
+                "type": "string",
+                "description": "The channel's display name"
+              }
+            },
+            "required": [
+              "broadcaster_id",
+              "broadcaster_login",
+              "broadcaster_name"
+            ]
+          },
+          "sample": {
+            "broadcaster_id": "1337",
+            "broadcaster_login": "cool_user",
+            "broadcaster_name": "Cool_User"
+          },
+          "params": [
+            {
+              "name": "broadcaster",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": "twitchdev",
+              "validation_regex": "^[A-Za-z0-9_]{0,25}$",
+              "options": null,
+              "description": "The channel to watch, by login name (twitch.tv/<login>); blank for the connected account's own channel",
+              "display_order": 0
+            }
+          ],
+          "outputs": [
+            {
+              "name": "broadcaster_id",
+              "type": "string",
+              "description": "The channel's user id",
+              "display_order": 0
+            },
+            {
+              "name": "broadcaster_login",
+              "type": "string",
+              "description": "The channel's login name",
+              "display_order": 1
+            },
+            {
+              "name": "broadcaster_name",
+              "type": "string",
+              "description": "The channel's display name",
+              "display_order": 2
+            }
+          ]
+        },
+        {
+          "key": "new_follower",
+          "name": "New follower",
+          "description": "Someone follows a channel you broadcast or moderate.",
+          "polling_supported": true,
+          "webhook_supported": false,
+          "requires_registration": false,
+          "min_polling_interval_seconds": 30,
+          "default_polling_interval_seconds": 60,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "broadcaster": {
+                "description": "The channel to watch, by login name; blank for the connected account's own channel. Twitch lists a channel's followers only to its broadcaster and its moderators",
+                "placeholder": "twitchdev",
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_]{0,25}$"
+              }
+            }
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "user_id": {
+                "type": "string",
+                "description": "The follower's user id"
+              },
+              "user_login": {
+                "type": "string",
+                "description": "The follower's login name"
+              },
+              "user_name": {
+                "type": "string",
+                "description": "The follower's display name"
+              },
+              "followed_at": {
+                "type": "string",
+                "description": "When they followed (RFC 3339)"
+              }
+            },
+            "required": [
+              "user_id",
+              "user_login",
+              "user_name",
+              "followed_at"
+            ]
+          },
+          "sample": {
+            "user_id": "11111",
+            "user_login": "userloginname",
+            "user_name": "UserDisplayName",
+            "followed_at": "2026-01-01T12:00:00Z"
+          },
+          "params": [
+            {
+              "name": "broadcaster",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": "twitchdev",
+              "validation_regex": "^[A-Za-z0-9_]{0,25}$",
+              "options": null,
+              "description": "The channel to watch, by login name; blank for the connected account's own channel. Twitch lists a channel's followers only to its broadcaster and its moderators",
+              "display_order": 0
+            }
+          ],
+          "outputs": [
+            {
+              "name": "user_id",
+              "type": "string",
+              "description": "The follower's user id",
+              "display_order": 0
+            },
+            {
+              "name": "user_login",
+              "type": "string",
+              "description": "The follower's login name",
+              "display_order": 1
+            },
+            {
+              "name": "user_name",
+              "type": "string",
+              "description": "The follower's display name",
+              "display_order": 2
+            },
+            {
+              "name": "followed_at",
+              "type": "string",
+              "description": "When they followed (RFC 3339)",
+              "display_order": 3
+            }
+          ]
+        }
+      ],
+      "reactions": [
+        {
+          "key": "send_chat_message",
+          "name": "Send a chat message",
+          "description": "Writes a message in a channel's chat as the connected account (your own channel by default).",
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "broadcaster": {
+                "description": "The channel whose chat to write in, by login name; blank for the connected account's own channel",
+                "placeholder": "twitchdev",
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_]{0,25}$"
+              },
+              "message": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 500,
+                "description": "The message (up to 500 characters; emote names become emotes); {{placeholders}} are filled in",
+                "placeholder": "We are live: {{stream_type}} since {{started_at}}"
+              }
+            },
+            "required": [
+              "message"
+            ]
+          },
+          "params": [
+            {
+              "name": "broadcaster",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": "twitchdev",
+              "validation_regex": "^[A-Za-z0-9_]{0,25}$",
+              "options": null,
+              "description": "The channel whose chat to write in, by login name; blank for the connected account's own channel",
+              "display_order": 0
+            },
+            {
+              "name": "message",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "We are live: {{stream_type}} since {{started_at}}",
+              "validation_regex": null,
+              "options": null,
+              "description": "The message (up to 500 characters; emote names become emotes); {{placeholders}} are filled in",
+              "display_order": 1
+            }
+          ]
+        }
+      ]
+    },
+    {
+      "key": "slack",
+      "name": "Slack",
+      "description": "Post messages and react to messages in the channels of a Slack workspace.",
+      "icon": "slack",
+      "auth_kind": "oauth2",
+      "actions": [
+        {
+          "key": "message_posted",
+          "name": "Message posted in a channel",
+          "description": "A person posts a message in a public channel the app was added to (messages from apps and bots, edits and thread replies not sent to the channel do not count).",
+          "polling_supported": false,
+          "webhook_supported": true,
+          "requires_registration": false,
+          "min_polling_interval_seconds": null,
+          "default_polling_interval_seconds": null,
+          "polling_interval_param": null,
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "channel": {
+                "type": "string",
+                "pattern": "^C[A-Z0-9]{2,}$",
+                "description": "The public channel to watch, by id (channel details → About, at the bottom); the app must be in it",
+                "placeholder": "C0123ABCDEF"
+              }
+            },
+            "required": [
+              "channel"
+            ]
+          },
+          "outputs_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "text": {
+                "type": "string",
+                "description": "The message's text (Slack mrkdwn: <@U…> mentions, <url|label> links)"
+              },
+              "user": {
+                "type": "string",
+                "description": "The author's user id (U…)"
+              },
+              "channel": {
+                "type": "string",
+                "description": "The channel's id"
+              },
+              "ts": {
+                "type": "string",
+                "description": "The message's id in its channel; reply in its thread with thread_ts = {{ts}}"
+              },
+              "thread_ts": {
+                "type": "string",
+                "description": "For a thread reply also sent to the channel, its thread's ts; empty for any other message"
+              },
+              "team": {
+                "type": "string",
+                "description": "The workspace's id (T…)"
+              },
+              "event_time": {
+                "type": "string",
+                "format": "date-time",
+                "pattern": "^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z))$",
+                "description": "When Slack saw the message (UTC)"
+              }
+            },
+            "required": [
+              "text",
+              "user",
+              "channel",
+              "ts",
+              "thread_ts",
+              "team",
+              "event_time"
+            ]
+          },
+          "sample": {
+            "text": "Deploy finished :rocket:",
+            "user": "U0123ABCDEF",
+            "channel": "C0123ABCDEF",
+            "ts": "1767268800.000100",
+            "thread_ts": "",
+            "team": "T0123ABCDEF",
+            "event_time": "2026-01-01T12:00:00.000Z"
+          },
+          "params": [
+            {
+              "name": "channel",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "C0123ABCDEF",
+              "validation_regex": "^C[A-Z0-9]{2,}$",
+              "options": null,
+              "description": "The public channel to watch, by id (channel details → About, at the bottom); the app must be in it",
+              "display_order": 0
+            }
+          ],
+          "outputs": [
+            {
+              "name": "text",
+              "type": "string",
+              "description": "The message's text (Slack mrkdwn: <@U…> mentions, <url|label> links)",
+              "display_order": 0
+            },
+            {
+              "name": "user",
+              "type": "string",
+              "description": "The author's user id (U…)",
+              "display_order": 1
+            },
+            {
+              "name": "channel",
+              "type": "string",
+              "description": "The channel's id",
+              "display_order": 2
+            },
+            {
+              "name": "ts",
+              "type": "string",
+              "description": "The message's id in its channel; reply in its thread with thread_ts = {{ts}}",
+              "display_order": 3
+            },
+            {
+              "name": "thread_ts",
+              "type": "string",
+              "description": "For a thread reply also sent to the channel, its thread's ts; empty for any other message",
+              "display_order": 4
+            },
+            {
+              "name": "team",
+              "type": "string",
+              "description": "The workspace's id (T…)",
+              "display_order": 5
+            },
+            {
+              "name": "event_time",
+              "type": "date",
+              "description": "When Slack saw the message (UTC)",
+              "display_order": 6
+            }
+          ]
+        }
+      ],
+      "reactions": [
+        {
+          "key": "post_message",
+          "name": "Post a message",
+          "description": "Posts a message as the app's bot in a channel it was added to, or in a thread.",
+          "params_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+              "channel": {
+                "type": "string",
+                "pattern": "^(?:[CDG][A-Z0-9]{2,}|#?[a-z0-9][a-z0-9._-]{0,79})$",
+                "description": "The channel's id (channel details → About, at the bottom) or name; the app must be in it",
+                "placeholder": "C0123ABCDEF"
+              },
+              "text": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 40000,
+                "description": "The message (Slack mrkdwn); {{placeholders}} are filled in"
+              },
+              "thread_ts": {
+                "description": "Reply in the thread of this message (its ts, e.g. {{ts}}); empty posts to the channel",
+                "type": "string",
+                "pattern": "^(?:\\d+\\.\\d+)?$"
+              }
+            },
+            "required": [
+              "channel",
+              "text"
+            ]
+          },
+          "params": [
+            {
+              "name": "channel",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": "C0123ABCDEF",
+              "validation_regex": "^(?:[CDG][A-Z0-9]{2,}|#?[a-z0-9][a-z0-9._-]{0,79})$",
+              "options": null,
+              "description": "The channel's id (channel details → About, at the bottom) or name; the app must be in it",
+              "display_order": 0
+            },
+            {
+              "name": "text",
+              "type": "string",
+              "required": true,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": null,
+              "options": null,
+              "description": "The message (Slack mrkdwn); {{placeholders}} are filled in",
+              "display_order": 1
+            },
+            {
+              "name": "thread_ts",
+              "type": "string",
+              "required": false,
+              "default_value": null,
+              "placeholder": null,
+              "validation_regex": "^(?:\\d+\\.\\d+)?$",
+              "options": null,
+              "description": "Reply in the thread of this message (its ts, e.g. {{ts}}); empty posts to the channel",
+              "display_order": 2
+            }
+          ]
+        }
+      ]
     }
   ]
 }

@@ -341,7 +341,7 @@ test("DELETE revokes the token at GitHub, deletes the connection and pauses its 
       service: "github",
       name: "create_issue",
       connection_id: id,
-      params: { owner: "octo", repo: "hello", title: "{{body.title}}" },
+      params: { repository: "octo/hello", title: "{{body.title}}" },
     }],
   });
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { z } from "zod";
-import { catalogueDocument, fieldRows, redactSecrets } from "./catalogue.ts";
+import { catalogueDocument, credentialsSchema, fieldRows, jsonSchema, redactSecrets } from "./catalogue.ts";
 import { secret } from "./define.ts";
 import { services } from "./registry.ts";
 
@@ -87,3 +87,29 @@ test("redactSecrets hides exactly the params typed secret", () => {
   const plain = { url: "https://example.org" };
   assert.equal(redactSecrets(z.object({ url: z.url() }), plain), plain);
 });
+
+test("every api_key service declares its credentials, with at least one secret, and how to check them", () => {
+  const apiKeyServices = services.filter((service) => service.auth === "api_key");
+  assert.ok(apiKeyServices.some((service) => service.key === "discord"));
+  for (const service of apiKeyServices) {
+    assert.ok(service.apiKey, `${service.key} is api_key but declares no apiKey: nobody could connect it`);
+    const rows = fieldRows(service.apiKey.credentials);
+    assert.ok(rows.some((row) => row.type === "secret"), `${service.key}: type its keys with secret()`);
+  }
+  for (const service of services.filter((service) => service.auth !== "api_key")) {
+    assert.equal(credentialsSchema(service), null, `${service.key} connects otherwise`);
+  }
+});
+
+test("credentialsSchema: the declared credentials' JSON Schema, secret fields write-only", () => {
+  const fields = z.object({ host: z.string().meta({ description: "Server" }), key: secret("API key") });
+  const schema = credentialsSchema({ ...services[0], auth: "api_key", apiKey: { credentials: fields, identity } })!;
+  assert.deepEqual(schema.properties, {
+    host: { type: "string", description: "Server" },
+    key: { type: "string", minLength: 1, description: "API key", "x-area-type": "secret", writeOnly: true },
+  });
+  assert.deepEqual(schema.required, ["host", "key"]);
+  assert.equal(jsonSchema(fields).properties!.key.writeOnly, undefined, "the shared params schema is not changed");
+});
+
+const identity = () => Promise.resolve({ id: "1", login: "someone" });

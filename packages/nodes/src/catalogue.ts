@@ -28,6 +28,7 @@ type JsonSchema = {
   properties?: Record<string, JsonSchema>;
   required?: string[];
   "x-area-type"?: FieldType;
+  writeOnly?: boolean;
 };
 
 const jsonSchemas = new WeakMap<Fields, JsonSchema>();
@@ -128,6 +129,30 @@ export function catalogueDocument(services: ServiceDefinition[]) {
       reactions: service.reactions.map(reactionDocument),
     })),
   };
+}
+
+const credentialSchemas = new WeakMap<Fields, JsonSchema>();
+
+/**
+ * The JSON Schema of what an api_key connection holds (the service's declared `apiKey.credentials`),
+ * for a client's form; secret fields are also `writeOnly`: sent once, never shown again. Null for a
+ * service that connects otherwise.
+ */
+export function credentialsSchema(service: ServiceDefinition): JsonSchema | null {
+  const fields = service.apiKey?.credentials;
+  if (!fields) return null;
+  let schema = credentialSchemas.get(fields);
+  if (!schema) {
+    const base = jsonSchema(fields);
+    const properties = Object.fromEntries(
+      Object.entries(base.properties ?? {}).map((
+        [name, property],
+      ) => [name, property["x-area-type"] === "secret" ? { ...property, writeOnly: true } : property]),
+    );
+    schema = { ...base, properties };
+    credentialSchemas.set(fields, schema);
+  }
+  return schema;
 }
 
 const secretNames = new WeakMap<Fields, string[]>();

@@ -150,8 +150,33 @@ export interface ServiceDefinition {
   auth: AuthKind;
   /** How a user connects an account, for `auth: "oauth2"` (the flow itself: oauth2.ts). */
   oauth2?: OAuth2Definition;
+  /** What a connection holds and how it is proven, for `auth: "api_key"` (POST /api/connections). */
+  apiKey?: ApiKeyDefinition;
   actions: ActionDefinition[];
   reactions: ReactionDefinition[];
+}
+
+/**
+ * The credentials an api_key connection holds, declared once: the api validates them with `credentials`,
+ * the catalogue derives their JSON Schema (secret fields typed with `secret()`, never echoed back), and
+ * the worker hands them to nodes as ctx.credentials.
+ */
+export interface ApiKeyDefinition {
+  credentials: Fields;
+  /**
+   * Proves the credentials work and names the provider account behind them (stored as the
+   * connection's provider account: one connection per user, service and account). `credentials` are
+   * also ctx.credentials. Refused credentials are an AuthError; an unreachable provider a RetryableError.
+   */
+  identity(ctx: NodeContext, credentials: Record<string, unknown>): Promise<ProviderAccount>;
+}
+
+/** The account behind a connection's credentials. */
+export interface ProviderAccount {
+  /** Stable and unique at the provider (a user id, an address). */
+  id: string;
+  /** What the user recognises it by (a username, an address). */
+  login: string;
 }
 
 /**
@@ -176,15 +201,28 @@ export interface OAuth2Definition {
   clientSecretEnv: string;
   /** Extra query parameters of the authorize URL (`access_type: "offline"`, …). */
   authorizeParams?: Record<string, string>;
-  /** Headers the provider's API wants on every call (identity, revocation): `User-Agent`, a version, … */
+  /**
+   * Headers the provider's API wants on every call (identity, revocation): `User-Agent`, a version, …;
+   * `{client_id}` in a value is the client id (Twitch's `Client-Id`).
+   */
   apiHeaders?: Record<string, string>;
-  /** The account behind an access token: a GET with `Authorization: Bearer`, fields by dotted path in its JSON. */
-  identity: { url: string; id: string; login: string; email?: string };
+  /**
+   * The account behind an access token: a GET (or `method`: POST for RPC-style APIs such as Slack's
+   * auth.test) with `Authorization: Bearer`, fields by dotted path in its JSON.
+   */
+  identity: { url: string; method?: "GET" | "POST"; id: string; login: string; email?: string };
   /**
    * Revoking a token, when the provider can: the token goes in `tokenField` of a form (RFC 7009: POST,
-   * `token`) or JSON body, the client authenticates with HTTP Basic.
+   * `token`) or JSON body, the client authenticates with HTTP Basic; `clientIdField`, when set, also
+   * carries the client id in the body (Twitch: `client_id`).
    */
-  revoke?: { url: string; method: "POST" | "DELETE"; format: "form" | "json"; tokenField: string };
+  revoke?: {
+    url: string;
+    method: "POST" | "DELETE";
+    format: "form" | "json";
+    tokenField: string;
+    clientIdField?: string;
+  };
 }
 
 /** A string the catalogue types as `secret`: write-only for clients, redacted from audit logs. */

@@ -8,10 +8,16 @@ export class RetryableError extends Error {
   /** When the provider said when to come back (429/503 Retry-After), in seconds. */
   readonly retryAfterSeconds: number | undefined;
   readonly status: number | undefined;
-  constructor(message: string, options: { retryAfterSeconds?: number; status?: number; cause?: unknown } = {}) {
+  /** The headers of the response that said to retry: provider-specific hints (Twitch's Ratelimit-Reset). */
+  readonly headers: Headers | undefined;
+  constructor(
+    message: string,
+    options: { retryAfterSeconds?: number; status?: number; cause?: unknown; headers?: Headers } = {},
+  ) {
     super(message, { cause: options.cause });
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.status = options.status;
+    this.headers = options.headers;
   }
 }
 

@@ -219,7 +219,8 @@ async function classify(response: Response, hop: Hop, authenticates: boolean): P
   const message = `${label(hop)} answered ${status}${snippet ? `: ${snippet}` : ""}`;
   if (status === 401 && authenticates) throw new AuthError(message, { status });
   if (RETRYABLE_STATUSES.has(status) || status >= 500) {
-    throw new RetryableError(message, { status, retryAfterSeconds: retryAfterSeconds(response.headers) });
+    const headers = response.headers;
+    throw new RetryableError(message, { status, retryAfterSeconds: retryAfterSeconds(headers), headers });
   }
   throw new PermanentError(message, { status });
 }

@@ -197,6 +197,7 @@ test("refresh: new tokens, the old refresh token kept when none comes back; inva
     [200, { access_token: "at2", token_type: "bearer", expires_in: 60 }],
     [200, { access_token: "at3", refresh_token: "rt3" }],
     [400, { error: "invalid_grant", error_description: "Bad refresh token" }],
+    [200, { error: "bad_refresh_token", error_description: "The refresh token passed is incorrect or expired." }],
     [503, ""],
   ];
   const token = await server(t, (_, response) => {
@@ -223,13 +224,19 @@ test("refresh: new tokens, the old refresh token kept when none comes back; inva
   );
   await assert.rejects(
     refreshTokens(provider(), env, client, previous, fetch),
+    (error) =>
+      error instanceof OAuth2Error && error.code === "invalid_grant" && /bad_refresh_token/.test(error.message),
+    "GitHub's name for a dead refresh token, sent with status 200",
+  );
+  await assert.rejects(
+    refreshTokens(provider(), env, client, previous, fetch),
     (error) => error instanceof OAuth2Error && error.code === "refresh_failed" && /status 503/.test(error.message),
   );
   await assert.rejects(
     refreshTokens(provider(), env, client, { access_token: "a", token_type: "bearer" }, fetch),
     (error) => error instanceof OAuth2Error && error.code === "invalid_grant",
   );
-  assert.equal(token.received.length, 4, "no request without a refresh token");
+  assert.equal(token.received.length, 5, "no request without a refresh token");
 });
 
 test("identity: fields by dotted path with the API's headers; a refusal or no id is identity_failed", async (t) => {

@@ -178,6 +178,12 @@ function grantOf(definition: OAuth2Definition, body: Record<string, unknown>, at
 }
 
 /**
+ * Token endpoint errors saying the refresh token is dead: RFC 6749 §5.2's invalid_grant, and GitHub's
+ * own name for it (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens).
+ */
+const DEAD_REFRESH_TOKEN_ERRORS = new Set(["invalid_grant", "bad_refresh_token"]);
+
+/**
  * Trades a refresh token for new tokens (RFC 6749 §6). `invalid_grant` (the refresh token was
  * revoked or expired) is an OAuth2Error "invalid_grant": the connection needs the user; any other
  * failure is "refresh_failed", worth retrying. Callers must refresh one connection at a time
@@ -194,7 +200,9 @@ export async function refreshTokens(
   const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: previous.refresh_token });
   const answer = await tokenRequest(definition, env, client, form, fetch);
   if (!answer.ok) {
-    const code = answer.error === "invalid_grant" ? "invalid_grant" : "refresh_failed";
+    const code = answer.error !== undefined && DEAD_REFRESH_TOKEN_ERRORS.has(answer.error)
+      ? "invalid_grant"
+      : "refresh_failed";
     throw new OAuth2Error(code, `refreshing the token failed: ${answer.reason}`);
   }
   return grantOf(definition, answer.body, answer.at, previous);
@@ -234,6 +242,12 @@ function pick(value: unknown, path: string): unknown {
 const text = (value: unknown) =>
   typeof value === "string" && value !== "" ? value : typeof value === "number" ? String(value) : null;
 
+/** The declared API headers with `{client_id}` in their values filled in. */
+function apiHeaders(definition: OAuth2Definition, clientId: string): Record<string, string> {
+  const entries = Object.entries(definition.apiHeaders ?? {});
+  return Object.fromEntries(entries.map(([name, value]) => [name, value.replaceAll("{client_id}", clientId)]));
+}
+
 /** The provider account behind an access token (id, login, email), or an OAuth2Error "identity_failed". */
 export async function fetchIdentity(
   definition: OAuth2Definition,
@@ -245,13 +259,21 @@ export async function fetchIdentity(
   let body: unknown;
   try {
     const response = await fetch(url, {
-      headers: { accept: "application/json", ...definition.apiHeaders, authorization: `Bearer ${accessToken}` },
+      method: definition.identity.method ?? "GET",
+      headers: {
+        accept: "application/json",
+        ...apiHeaders(definition, env[definition.clientIdEnv]?.trim() ?? ""),
+        authorization: `Bearer ${accessToken}`,
+      },
     });
     if (!response.ok) {
       await response.body?.cancel();
       throw new Error(`status ${response.status}`);
     }
     body = await response.json();
+    // An `error` field is a refusal, as at the token endpoint (Slack: 200 and {"ok": false, "error": …}).
+    const refusal = (body as { error?: unknown } | null)?.error;
+    if (typeof refusal === "string") throw new Error(`refused: ${refusal}`);
   } catch (error) {
     throw new OAuth2Error("identity_failed", `${url.host}${url.pathname}: ${(error as Error).message}`, {
       cause: error,
@@ -281,14 +303,14 @@ export async function revokeToken(
   const revoke = definition.revoke;
   if (!revoke) return false;
   const url = oauth2Url(definition, revoke.url, env, client.clientId);
-  const body = revoke.format === "json"
-    ? JSON.stringify({ [revoke.tokenField]: token })
-    : new URLSearchParams({ [revoke.tokenField]: token }).toString();
+  const fields: Record<string, string> = { [revoke.tokenField]: token };
+  if (revoke.clientIdField) fields[revoke.clientIdField] = client.clientId;
+  const body = revoke.format === "json" ? JSON.stringify(fields) : new URLSearchParams(fields).toString();
   const response = await fetch(url, {
     method: revoke.method,
     headers: {
       accept: "application/json",
-      ...definition.apiHeaders,
+      ...apiHeaders(definition, client.clientId),
       "content-type": revoke.format === "json" ? "application/json" : "application/x-www-form-urlencoded",
       authorization: basicAuth(client),
     },

@@ -3,15 +3,32 @@ import type { ActionDefinition, Env, ReactionDefinition, ServiceDefinition } fro
 import { bench } from "./services/bench/service.ts";
 import { discord } from "./services/discord/service.ts";
 import { discordWebhook } from "./services/discord_webhook/service.ts";
+import { email } from "./services/email/service.ts";
 import { github } from "./services/github/service.ts";
+import { google } from "./services/google/service.ts";
 import { http } from "./services/http/service.ts";
 import { rss } from "./services/rss/service.ts";
+import { slack } from "./services/slack/service.ts";
 import { timer } from "./services/timer/service.ts";
+import { twitch } from "./services/twitch/service.ts";
 import { weather } from "./services/weather/service.ts";
 import { webhook } from "./services/webhook/service.ts";
 
 /** The shipped services: the seed and the docs list these. */
-export const services: ServiceDefinition[] = [webhook, http, timer, github, discord, discordWebhook, rss, weather];
+export const services: ServiceDefinition[] = [
+  webhook,
+  http,
+  timer,
+  github,
+  discord,
+  discordWebhook,
+  rss,
+  weather,
+  email,
+  google,
+  twitch,
+  slack,
+];
 
 /** The services a runtime serves: the shipped ones, plus the no-op bench nodes when AREA_ENABLE_BENCH_NODES=1. */
 export function enabledServices(env: Env): ServiceDefinition[] {

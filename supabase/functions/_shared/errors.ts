@@ -9,12 +9,21 @@ export class ApiError extends Error {
   status: ContentfulStatusCode;
   code: string;
   details?: unknown;
+  /** Response headers beyond the defaults (a 503's own Retry-After). */
+  headers?: Record<string, string>;
 
-  constructor(status: ContentfulStatusCode, code: string, message: string, details?: unknown) {
+  constructor(
+    status: ContentfulStatusCode,
+    code: string,
+    message: string,
+    details?: unknown,
+    headers?: Record<string, string>,
+  ) {
     super(message);
     this.status = status;
     this.code = code;
     this.details = details;
+    this.headers = headers;
   }
 }
 
@@ -101,6 +110,7 @@ export function handleError(error: Error, c: Context): Response {
   if (known) {
     const headers: Record<string, string> = known.status === 503 ? { "retry-after": "5" } : {};
     if (known.status === 401) headers["www-authenticate"] = 'Bearer realm="area"';
+    Object.assign(headers, known.headers);
     return c.json(errorBody(known.code, known.message, known.details), known.status, headers);
   }
   if (error instanceof HTTPException) {

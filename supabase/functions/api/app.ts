@@ -10,6 +10,7 @@ import { ApiError, errorBody } from "../_shared/errors.ts";
 import { areaRoutes } from "./routes/areas.ts";
 import { catalogueRoutes, publicCatalogueRoutes } from "./routes/catalogue.ts";
 import { connectionRoutes } from "./routes/connections.ts";
+import { optionRoutes } from "./routes/options.ts";
 import { runRoutes } from "./routes/runs.ts";
 
 /** Largest request body, in bytes (256 KiB): an AREA definition is a few KiB. */
@@ -46,8 +47,9 @@ publicCatalogueRoutes(app);
 
 // GET /connections/:service/callback takes no token: the browser arrives from the provider.
 const userPaths = ["/services", "/areas", "/areas/*", "/executions/*", "/connections", "/connections/:id"];
-for (const path of [...userPaths, "/connections/:service/authorize"]) app.use(path, requireUser(keys));
+for (const path of [...userPaths, "/services/*", "/connections/:service/authorize"]) app.use(path, requireUser(keys));
 catalogueRoutes(app);
+optionRoutes(app);
 areaRoutes(app);
 runRoutes(app);
 connectionRoutes(app);

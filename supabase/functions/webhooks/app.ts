@@ -1,6 +1,7 @@
 // The `webhooks` function (DESIGN.md, flow 2): POST /webhooks/:service/:hookJobId. Size and
 // content checks, the hook job (cached), the action's verifier and handshake, then ONE SQL call
-// that stores the events and enqueues their executions. Reactions never run here.
+// that stores the events and enqueues their executions. Reactions never run here. Providers that
+// call one URL per application have their own route: POST /webhooks/slack (slack.ts).
 import { type Context, Hono } from "hono";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -13,9 +14,9 @@ import { env } from "../_shared/env.ts";
 import { isUuid } from "../_shared/ids.ts";
 import { type Hook, loadHook, recordRevocation, storeBatch } from "./store.ts";
 import { IngestBatcher, type IngestResult, NotStored } from "./batcher.ts";
+import { MAX_BODY_BYTES, readCapped } from "./body.ts";
+import { slackEvents } from "./slack.ts";
 
-/** Largest body accepted, in bytes (1 MiB). */
-const MAX_BODY_BYTES = 1024 * 1024;
 const ACCEPTED_TYPES = ["application/json", "application/*+json", "application/x-www-form-urlencoded", "text/*"];
 /** What a sender should wait before retrying after a 503. */
 const RETRY_AFTER_SECONDS = "5";
@@ -113,32 +114,6 @@ function bodyKind(contentType: string | undefined): BodyKind | null {
   if (type === "application/x-www-form-urlencoded") return "form";
   if (type.startsWith("text/")) return "text";
   return null;
-}
-
-/** The body, or null as soon as it exceeds `limit` bytes (the rest is never read). */
-async function readCapped(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
-  if (!stream) return new Uint8Array();
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0];
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return body;
 }
 
 function reject(
@@ -321,6 +296,9 @@ async function deliver(c: Context, delivery: DeliveryLog, receivedAt: Date): Pro
   delivery.outcome = "duplicate";
   return c.json({ status: "duplicate" }, 200);
 }
+
+// Slack signs every workspace's events with its app's one key, at its one Request URL (slack.ts).
+app.post("/slack", slackEvents);
 
 const route = "/:service/:hookJobId";
 

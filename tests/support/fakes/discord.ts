@@ -3,6 +3,8 @@
 // https://discord.com/developers/docs/resources/message#get-channel-messages
 // https://discord.com/developers/docs/resources/message#create-message
 // https://discord.com/developers/docs/resources/webhook#execute-webhook
+// https://discord.com/developers/docs/resources/user#get-current-user-guilds
+// https://discord.com/developers/docs/resources/guild#get-guild-channels
 // https://discord.com/developers/docs/topics/rate-limits
 // https://discord.com/developers/docs/topics/opcodes-and-status-codes#json
 // It serves the API under /api/v10 (and /api, as webhook URLs name it), checks the bot token, answers
@@ -40,6 +42,15 @@ export interface FakeDiscordOptions {
   bots: Record<string, DiscordUser>;
   /** Channels that exist. */
   channels: string[];
+  /** The servers every bot is in, with their channels (which exist too). */
+  guilds?: FakeGuild[];
+}
+
+export interface FakeGuild {
+  id: string;
+  name: string;
+  /** `type` 0 (GUILD_TEXT) unless given: 2 voice, 4 category, 5 announcement, … */
+  channels: { id: string; name: string; type?: number; position?: number }[];
 }
 
 export interface FakeWebhook {
@@ -102,6 +113,8 @@ const invalidFormBody = (errors: ErrorTree) => ({ code: 50035, errors, message: 
 
 export async function startFakeDiscord(options: FakeDiscordOptions): Promise<FakeDiscord> {
   const channels = new Map(options.channels.map((id) => [id, [] as FakeMessage[]]));
+  const guilds = [...options.guilds ?? []].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  for (const guild of guilds) for (const channel of guild.channels) channels.set(channel.id, []);
   const webhooks = new Map<string, FakeWebhook>();
   let limited: { retryAfter: number; global: boolean; header: boolean; count: number } | undefined;
   let origin = "";
@@ -238,6 +251,50 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
 
     if (path === "/users/@me" && request.method === "GET") {
       return send(response, 200, { ...bot, bot: true, discriminator: "0", global_name: null, avatar: null });
+    }
+
+    // "Returns a list of partial guild objects the current user is a member of", by id, `limit` 1-200 (200).
+    if (path === "/users/@me/guilds" && request.method === "GET") {
+      const limit = Number(url.searchParams.get("limit") ?? "200");
+      if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
+        return send(
+          response,
+          400,
+          invalidFormBody({ limit: fieldError("NUMBER_TYPE_MAX", "int value should be less than or equal to 200.") }),
+        );
+      }
+      const after = url.searchParams.get("after");
+      const before = url.searchParams.get("before");
+      let page = guilds.filter((guild) =>
+        (after === null || BigInt(guild.id) > BigInt(after)) && (before === null || BigInt(guild.id) < BigInt(before))
+      );
+      page = before !== null && after === null ? page.slice(-limit) : page.slice(0, limit);
+      return send(
+        response,
+        200,
+        page.map(({ id, name }) => ({ id, name, icon: null, owner: false, permissions: "0", features: [] })),
+      );
+    }
+
+    // "Returns a list of guild channel objects. Does not include threads."
+    const guildChannels = /^\/guilds\/(\d+)\/channels$/.exec(path);
+    if (guildChannels && request.method === "GET") {
+      const guild = guilds.find((candidate) => candidate.id === guildChannels[1]);
+      if (!guild) return send(response, 404, { message: "Unknown Guild", code: 10004 });
+      return send(
+        response,
+        200,
+        guild.channels.map(({ id, name, type = 0, position = 0 }) => ({
+          id,
+          type,
+          guild_id: guild.id,
+          name,
+          position,
+          parent_id: null,
+          nsfw: false,
+          permission_overwrites: [],
+        })),
+      );
     }
 
     const list = /^\/channels\/(\d+)\/messages$/.exec(path);

@@ -8,7 +8,7 @@ import { Constants } from "../../_shared/database.types.ts";
 import { asCaller } from "../../_shared/db.ts";
 import { catalogue } from "../catalogue.ts";
 import { errors } from "../schemas.ts";
-import { isAvailable } from "./connections.ts";
+import { credentialsSchemaOf, isAvailable } from "./connections.ts";
 
 const About = z.object({
   client: z.object({ host: z.string().openapi({ example: "203.0.113.7" }) }),
@@ -40,6 +40,10 @@ const Service = z.object({
   connected: z.boolean().openapi({ description: "The caller has an active connection to it." }),
   available: z.boolean().openapi({
     description: "Users can connect to it on this server (false: an OAuth2 provider whose client is not configured).",
+  }),
+  credentials_schema: z.unknown().openapi({
+    description: "For `api_key` services, JSON Schema of the credentials POST /connections takes (secret fields: " +
+      "`x-area-type: secret`, `writeOnly`); null for others.",
   }),
   actions: z.array(z.object({
     key: z.string(),
@@ -134,6 +138,7 @@ export function catalogueRoutes(app: OpenAPIHono<AuthEnv>) {
           auth_kind: service.auth_kind,
           connected: keys.has(service.key),
           available: isAvailable(service.key),
+          credentials_schema: credentialsSchemaOf(service.key),
           actions: service.actions.map((action) => ({
             key: action.key,
             name: action.name,

@@ -4,13 +4,21 @@
 // (URLs, exchange, identity, revocation) is packages/nodes/src/oauth2.ts over the service's
 // declared `oauth2` block.
 //
+// api_key services (a bot token, a key) are connected with one POST of the credentials their
+// declared `apiKey.credentials` schema describes: checked at the provider by the service's
+// `apiKey.identity` (through the node fetch and its egress rules), then sealed and stored the same way.
+//
 // The state carries the user, the service and the PKCE verifier: a JWE (dir + A256GCM: encrypted
 // and authenticated) under a key derived from AREA_ENCRYPTION_KEY, valid 10 minutes, accepted once
 // (its jti is remembered until it expires in private.oauth_states).
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { EncryptJWT, errors as joseErrors, jwtDecrypt } from "jose";
+import { credentialsSchema } from "../../../../packages/nodes/src/catalogue.ts";
+import { nodeContext } from "../../../../packages/nodes/src/context.ts";
 import { type DerivedKeys, deriveKeys, seal, unseal } from "../../../../packages/nodes/src/crypto.ts";
-import type { ServiceDefinition } from "../../../../packages/nodes/src/define.ts";
+import type { ProviderAccount, ServiceDefinition } from "../../../../packages/nodes/src/define.ts";
+import { AuthError, PermanentError, RetryableError } from "../../../../packages/nodes/src/errors.ts";
+import { parseAllowedHosts } from "../../../../packages/nodes/src/net.ts";
 import {
   authorizeUrl,
   codeVerifier,
@@ -22,10 +30,11 @@ import {
 } from "../../../../packages/nodes/src/oauth2.ts";
 import type { AuthEnv } from "../../_shared/auth.ts";
 import { Constants } from "../../_shared/database.types.ts";
-import { asCaller, asService } from "../../_shared/db.ts";
+import { asCaller, asService, type Transaction } from "../../_shared/db.ts";
+import { checkedFetch } from "../../_shared/egress.ts";
 import { credentialKeyring, declarations, env, publicUrl } from "../../_shared/env.ts";
 import { isUuid } from "../../_shared/ids.ts";
-import { ApiError } from "../../_shared/errors.ts";
+import { ApiError, validationError } from "../../_shared/errors.ts";
 import { log } from "../../_shared/log.ts";
 import { errors, IdParam } from "../schemas.ts";
 
@@ -51,6 +60,12 @@ function redirectUri(service: string): string {
 export function isAvailable(serviceKey: string): boolean {
   const oauth2 = definition(serviceKey)?.oauth2;
   return !oauth2 || oauth2Client(oauth2, env) !== null;
+}
+
+/** The JSON Schema of what a connection to an api_key service holds (GET /services), else null. */
+export function credentialsSchemaOf(serviceKey: string): unknown {
+  const found = definition(serviceKey);
+  return found ? credentialsSchema(found) : null;
 }
 
 let stateKeys: Promise<DerivedKeys> | undefined;
@@ -154,6 +169,32 @@ const Connection = z.object({
   created_at: z.string(),
 }).openapi("Connection");
 
+/** A connection as the api shows it (never a credential), over `public.user_services us join public.services s`. */
+const connectionJson = (tx: Transaction) =>
+  tx`jsonb_build_object(
+       'id', us.id, 'service', s.key, 'label', us.label, 'provider_account_id', us.provider_account_id,
+       'provider_login', us.provider_login, 'provider_email', us.provider_email, 'scopes', us.scopes,
+       'status', us.status, 'last_error', us.last_error, 'token_expires_at', us.token_expires_at,
+       'created_at', us.created_at)`;
+
+const ApiKeyConnectionInput = z.strictObject({
+  service: z.string().min(1).max(63).openapi({
+    example: "discord",
+    description: "A service whose `auth_kind` is `api_key` (GET /services).",
+  }),
+  credentials: z.record(z.string(), z.unknown()).openapi({
+    description:
+      "What the service's `credentials_schema` (GET /services) describes; secret fields are never shown again.",
+    example: { bot_token: "MTA1…" },
+  }),
+  label: z.string().trim().min(1).max(100).optional().openapi({
+    description: "Your name for the connection; an update without it keeps the current one.",
+  }),
+}).openapi("ApiKeyConnectionInput");
+
+/** The egress rules of the worker's nodes, for identity checks the api runs itself. */
+const allowedHosts = parseAllowedHosts(env.AREA_ALLOWED_HOSTS);
+
 const CallbackQuery = z.object({
   code: z.string().optional().openapi({ description: "The authorization code (on success)." }),
   state: z.string().optional().openapi({ description: "The state issued by authorize." }),
@@ -187,16 +228,111 @@ export function connectionRoutes(app: OpenAPIHono<AuthEnv>) {
       const rows = await asCaller(
         c.var.caller.claims,
         (tx) =>
-          tx`select jsonb_build_object(
-               'id', us.id, 'service', s.key, 'label', us.label, 'provider_account_id', us.provider_account_id,
-               'provider_login', us.provider_login, 'provider_email', us.provider_email, 'scopes', us.scopes,
-               'status', us.status, 'last_error', us.last_error, 'token_expires_at', us.token_expires_at,
-               'created_at', us.created_at) as connection
+          tx`select ${connectionJson(tx)} as connection
              from public.user_services us join public.services s on s.id = us.service_id
              where us.user_id = ${c.var.caller.id}::uuid
              order by us.created_at desc, us.id desc`,
       );
       return c.json({ items: rows.map((row) => row.connection as z.infer<typeof Connection>) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/connections",
+      tags,
+      security,
+      summary: "Connect an account of an api_key service (a bot token, a key): checked at the provider, then stored",
+      description:
+        "The credentials must match the service's `credentials_schema` (422 naming the field and rule), and " +
+        "the provider must accept them (422 `credentials_refused` otherwise; 503 with Retry-After when it cannot be " +
+        "reached). They are stored encrypted and never shown again. Posting credentials of an account you already " +
+        "connected replaces its credentials and makes it active again (200) instead of adding a connection (201). " +
+        "OAuth2 services connect with `/connections/{service}/authorize`.",
+      request: { body: { required: true, content: { "application/json": { schema: ApiKeyConnectionInput } } } },
+      responses: {
+        201: { description: "Connected", content: { "application/json": { schema: Connection } } },
+        200: {
+          description: "The account was connected already: its credentials were replaced",
+          content: { "application/json": { schema: Connection } },
+        },
+        ...errors(400, 401, 413, 415, 422, 503),
+      },
+    }),
+    async (c) => {
+      const input = c.req.valid("json");
+      const caller = c.var.caller;
+      const found = apiKeyService(input.service);
+      const parsed = found.apiKey.credentials.safeParse(input.credentials);
+      if (!parsed.success) throw validationError(parsed.error, ["credentials"]);
+      const credentials = parsed.data as Record<string, unknown>;
+
+      let account: ProviderAccount;
+      try {
+        account = await found.apiKey.identity(
+          nodeContext(found, {
+            fetch: checkedFetch(allowedHosts),
+            allowedHosts,
+            credentials,
+            log: log.child({ requestId: c.get("requestId"), service: found.key }),
+            signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
+            env,
+          }),
+          credentials,
+        );
+      } catch (error) {
+        if (error instanceof RetryableError) {
+          const retryAfter = String(Math.max(1, Math.ceil(error.retryAfterSeconds ?? 5)));
+          throw new ApiError(
+            503,
+            "provider_unavailable",
+            `${found.name} could not be reached to check these credentials: retry later`,
+            { reason: error.message },
+            { "retry-after": retryAfter },
+          );
+        }
+        if (error instanceof AuthError) {
+          throw new ApiError(422, "credentials_refused", `${found.name} refused these credentials`, {
+            reason: error.message,
+          });
+        }
+        if (error instanceof PermanentError) {
+          throw new ApiError(422, "credentials_not_verified", `${found.name} could not verify these credentials`, {
+            reason: error.message,
+          });
+        }
+        throw error;
+      }
+
+      const sealed = await seal(await credentialKeyring(), JSON.stringify(credentials));
+      const { connection, existed } = await asService(async (tx) => {
+        const [{ existed }] = await tx`
+          select exists (
+            select from public.user_services us join public.services s on s.id = us.service_id
+            where us.user_id = ${caller.id}::uuid and s.key = ${found.key} and us.provider_account_id = ${account.id}
+          ) as existed`;
+        const [{ id }] = await tx`
+          select private.store_connection(
+            ${caller.id}::uuid, ${found.key}, ${account.id}, ${account.login}, null, '{}'::text[], null,
+            ${sealed.keyId}, ${sealed.ciphertext}
+          ) as id`;
+        if (input.label !== undefined) {
+          await tx`update public.user_services set label = ${input.label} where id = ${id}::uuid`;
+        }
+        const [row] = await tx`
+          select ${connectionJson(tx)} as connection
+          from public.user_services us join public.services s on s.id = us.service_id
+          where us.id = ${id}::uuid`;
+        return { connection: row.connection as z.infer<typeof Connection>, existed: existed as boolean };
+      });
+      log.info(existed ? "connection credentials replaced" : "connection stored", {
+        requestId: c.get("requestId"),
+        service: found.key,
+        connectionId: connection.id,
+      });
+      if (existed) return c.json(connection, 200);
+      return c.json(connection, 201, { location: `/api/connections/${connection.id}` });
     },
   );
 
@@ -332,6 +468,28 @@ export function connectionRoutes(app: OpenAPIHono<AuthEnv>) {
       return c.body(null, 204);
     },
   );
+}
+
+/** The declared api_key service named `key`, or a 422 naming the `service` field. */
+function apiKeyService(key: string): ServiceDefinition & { apiKey: NonNullable<ServiceDefinition["apiKey"]> } {
+  const found = definition(key);
+  const refuse = (rule: string, message: string, details: Record<string, unknown> = {}) =>
+    new ApiError(422, "validation_failed", `service: ${message}`, {
+      issues: [{ path: "service", rule, message }],
+      ...details,
+    });
+  if (!found) throw refuse("unknown_service", `no service "${key}"`);
+  if (!found.apiKey) {
+    const how = found.oauth2
+      ? `connect it with POST /api/connections/${found.key}/authorize`
+      : found.auth === "none"
+      ? "it needs no connection"
+      : "this server cannot connect it (its credentials are not declared)";
+    throw refuse("api_key_service", `${found.name} does not connect with an API key: ${how}`, {
+      auth_kind: found.auth,
+    });
+  }
+  return { ...found, apiKey: found.apiKey };
 }
 
 /** The callback's work: state, exchange, identity, storage. Throws CallbackFailure with the reason to show. */

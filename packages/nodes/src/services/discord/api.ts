@@ -5,7 +5,7 @@
 // https://discord.com/developers/docs/topics/rate-limits
 // https://discord.com/developers/docs/topics/opcodes-and-status-codes#json
 import { z } from "zod";
-import { baseUrl, type NodeContext } from "../../define.ts";
+import { baseUrl, type NodeContext, secret } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
 import { readJson } from "../../fetch.ts";
 
@@ -30,9 +30,8 @@ export function discordApiBase(env: NodeContext["env"]): string {
  * ctx.credentials.
  */
 export const discordBotCredentials = z.object({
-  bot_token: z.string().trim().min(1).max(200).regex(/^[A-Za-z0-9._-]+$/, "not a Discord bot token").meta({
-    description: "The bot's token (Developer Portal → your application → Bot → Reset Token)",
-  }),
+  bot_token: secret("The bot's token (Developer Portal → your application → Bot → Reset Token)")
+    .trim().max(200).regex(/^[A-Za-z0-9._-]+$/, "not a Discord bot token"),
 });
 
 /** A Discord snowflake: a 64-bit id written in decimal. */

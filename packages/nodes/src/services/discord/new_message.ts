@@ -8,9 +8,10 @@ import {
 } from "../../define.ts";
 import { PermanentError } from "../../errors.ts";
 import { compareSnowflakes, type DiscordMessage, discordRequest, readDiscordJson, snowflake } from "./api.ts";
+import { channelIdField } from "./channels.ts";
 
 const params = z.object({
-  channel_id: snowflake.meta({
+  channel_id: channelIdField.meta({
     description: "The channel to watch (the bot needs View Channel and Read Message History there)",
     placeholder: "1234567890123456789",
   }),

@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { sha256Hex } from "../../bytes.ts";
 import { parseParams, type ReactionDefinition } from "../../define.ts";
-import { type DiscordMessage, discordRequest, readDiscordJson, snowflake } from "./api.ts";
+import { type DiscordMessage, discordRequest, readDiscordJson } from "./api.ts";
+import { channelIdField } from "./channels.ts";
 import { EMPTY_MESSAGE, hasBody, messageBody, messageFields } from "./message.ts";
 
 const params = z.object({
-  channel_id: snowflake.meta({
+  channel_id: channelIdField.meta({
     description: "The channel's id (Discord: User Settings → Advanced → Developer Mode, then right-click → Copy ID)",
     placeholder: "1234567890123456789",
   }),

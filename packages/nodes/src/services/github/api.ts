@@ -1,9 +1,11 @@
 // GitHub's REST API as every github node calls it: the base URL (GITHUB_API_URL, default the real
-// API), the documented headers, the connection's token, and GitHub's rate-limit answers classified.
+// API), the documented headers, the connection's token, GitHub's rate-limit answers classified, and
+// list pagination by Link header.
 // https://docs.github.com/en/rest/using-the-rest-api/getting-started-with-the-rest-api
 // https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
 import { baseUrl, type NodeContext } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
+import { readJson } from "../../fetch.ts";
 
 export const GITHUB_API_URL = "https://api.github.com";
 export const GITHUB_OAUTH_URL = "https://github.com";
@@ -23,21 +25,64 @@ const RATE_LIMIT_WAIT_SECONDS = 60;
  * node fetch's classification, a 403 that GitHub says is a rate limit (primary or secondary) is
  * retryable, not permanent.
  */
-export async function githubRequest(
-  ctx: NodeContext,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Response> {
+export function githubRequest(ctx: NodeContext, method: string, path: string, body?: unknown): Promise<Response> {
+  return send(ctx, method, new URL(`${apiBase(ctx)}${path}`), body);
+}
+
+/** Pages read at most from one list: 1000 items at 100 a page. */
+const MAX_PAGES = 10;
+
+/**
+ * The items of a list endpoint (`/repos/o/r/hooks`), page by page at 100 a page, following GitHub's
+ * `Link: <…>; rel="next"` until there is none (or MAX_PAGES). A next link off the API's origin is
+ * refused: the access token would go with it.
+ * https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api
+ */
+export async function* githubPages<T>(ctx: NodeContext, path: string): AsyncGenerator<T[]> {
+  const base = apiBase(ctx);
+  let url: URL | null = new URL(`${base}${path}`);
+  url.searchParams.set("per_page", "100");
+  for (let page = 0; url && page < MAX_PAGES; page++) {
+    const response: Response = await send(ctx, "GET", url, undefined);
+    const items = await readJson<unknown>(
+      response,
+      `GitHub answered GET ${url.pathname} with something else than JSON`,
+    );
+    if (!Array.isArray(items)) {
+      throw new PermanentError(`GitHub answered GET ${url.pathname} with something else than a list`);
+    }
+    yield items as T[];
+    const next = nextPageUrl(response.headers.get("link"));
+    url = next === null ? null : new URL(next, url);
+    if (url && url.origin !== new URL(base).origin) {
+      throw new PermanentError(`GitHub's next page link leaves the API (${url.host}): refused`);
+    }
+  }
+}
+
+/** The `rel="next"` target of a Link header (RFC 8288), or null. */
+export function nextPageUrl(link: string | null): string | null {
+  if (!link) return null;
+  for (const [, target, attributes] of link.matchAll(/<([^>]*)>([^,<]*)/g)) {
+    const rel = /;\s*rel\s*=\s*"?([^";]*)"?/i.exec(attributes)?.[1];
+    if (rel?.toLowerCase().split(/\s+/).includes("next")) return target;
+  }
+  return null;
+}
+
+function apiBase(ctx: NodeContext): string {
+  return baseUrl(ctx.env, "GITHUB_API_URL", GITHUB_API_URL);
+}
+
+async function send(ctx: NodeContext, method: string, url: URL, body: unknown): Promise<Response> {
   const token = ctx.credentials?.access_token;
   if (typeof token !== "string" || token === "") {
     throw new AuthError("the GitHub connection holds no access token: reconnect the account");
   }
-  const base = baseUrl(ctx.env, "GITHUB_API_URL", GITHUB_API_URL);
   const headers: Record<string, string> = { ...githubHeaders, authorization: `Bearer ${token}` };
   if (body !== undefined) headers["content-type"] = "application/json";
   try {
-    return await ctx.fetch(`${base}${path}`, {
+    return await ctx.fetch(url, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),

@@ -31,8 +31,7 @@ function context(server: FakeGithub, token = TOKEN): ReactionContext {
 test("creates the issue with GitHub's headers and returns its number and URL", async (t) => {
   const server = await fake(t);
   const output = await createIssue.run(context(server), {
-    owner: "octo",
-    repo: "hello",
+    repository: "octo/hello",
     title: "Build failed",
     body: "See the logs",
   });
@@ -53,7 +52,7 @@ test("creates the issue with GitHub's headers and returns its number and URL", a
 test("a refused token is an AuthError (the connection needs reconnecting)", async (t) => {
   const server = await fake(t);
   await assert.rejects(
-    createIssue.run(context(server, "gho_revoked"), { owner: "octo", repo: "hello", title: "x" }),
+    createIssue.run(context(server, "gho_revoked"), { repository: "octo/hello", title: "x" }),
     (error) => error instanceof AuthError && error.status === 401 && /Bad credentials/.test(error.message),
   );
 });
@@ -61,34 +60,48 @@ test("a refused token is an AuthError (the connection needs reconnecting)", asyn
 test("GitHub's 422 Validation Failed and a missing repository are permanent", async (t) => {
   const server = await fake(t);
   await assert.rejects(
-    createIssue.run(context(server), { owner: "octo", repo: "hello", title: "" }),
+    createIssue.run(context(server), { repository: "octo/hello", title: "" }),
     (error) => error instanceof PermanentError && error.status === undefined && /title/.test(error.message),
   );
   assert.equal(server.requests.length, 0, "params that cannot be right never reach GitHub");
   // A title that renders blank passes the params check; GitHub refuses it.
   await assert.rejects(
-    createIssue.run(context(server), { owner: "octo", repo: "hello", title: "   " }),
+    createIssue.run(context(server), { repository: "octo/hello", title: "   " }),
     (error) =>
       error instanceof PermanentError && !(error instanceof AuthError) && error.status === 422 &&
       /Validation Failed.*missing_field/.test(error.message),
   );
   await assert.rejects(
-    createIssue.run(context(server), { owner: "octo", repo: "missing", title: "x" }),
+    createIssue.run(context(server), { repository: "octo/missing", title: "x" }),
     (error) => error instanceof PermanentError && error.status === 404,
   );
   assert.equal(server.issues.length, 0);
+});
+
+test("a repository that is not owner/name is refused before any request, naming the field and the rule", async (t) => {
+  const server = await fake(t);
+  for (const repository of ["hello", "octo/hello/issues", "octo/..", "octo hello/x"]) {
+    await assert.rejects(
+      createIssue.run(context(server), { repository, title: "x" }),
+      (error) =>
+        error instanceof PermanentError && /must be "owner\/name"/.test(error.message) &&
+        /repository/.test(error.message),
+      repository,
+    );
+  }
+  assert.equal(server.requests.length, 0);
 });
 
 test("429 with Retry-After, and a 403 rate limit, are retryable", async (t) => {
   const server = await fake(t);
   server.rateLimit({ status: 429, retryAfter: 30 });
   await assert.rejects(
-    createIssue.run(context(server), { owner: "octo", repo: "hello", title: "x" }),
+    createIssue.run(context(server), { repository: "octo/hello", title: "x" }),
     (error) => error instanceof RetryableError && error.status === 429 && error.retryAfterSeconds === 30,
   );
   server.rateLimit({ status: 403 });
   await assert.rejects(
-    createIssue.run(context(server), { owner: "octo", repo: "hello", title: "x" }),
+    createIssue.run(context(server), { repository: "octo/hello", title: "x" }),
     (error) => error instanceof RetryableError && error.status === 403 && error.retryAfterSeconds === 60,
   );
   assert.equal(server.issues.length, 0);
@@ -97,7 +110,7 @@ test("429 with Retry-After, and a 403 rate limit, are retryable", async (t) => {
 test("a connection without an access token is an AuthError before any request", async (t) => {
   const server = await fake(t);
   const ctx = { ...context(server), credentials: {} };
-  await assert.rejects(createIssue.run(ctx, { owner: "octo", repo: "hello", title: "x" }), AuthError);
+  await assert.rejects(createIssue.run(ctx, { repository: "octo/hello", title: "x" }), AuthError);
   assert.equal(server.requests.length, 0);
 });
 

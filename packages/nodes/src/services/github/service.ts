@@ -1,6 +1,13 @@
 import type { ServiceDefinition } from "../../define.ts";
 import { GITHUB_API_URL, GITHUB_OAUTH_URL, githubHeaders } from "./api.ts";
+import { comment } from "./comment.ts";
 import { createIssue } from "./create_issue.ts";
+import { issueOpened } from "./issue_opened.ts";
+import { pullRequestMerged } from "./pull_request_merged.ts";
+import { pullRequestOpened } from "./pull_request_opened.ts";
+import { push } from "./push.ts";
+import { releasePublished } from "./release_published.ts";
+import { starCreated } from "./star_created.ts";
 
 // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
 // https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-token
@@ -29,6 +36,6 @@ export const github: ServiceDefinition = {
       tokenField: "access_token",
     },
   },
-  actions: [],
-  reactions: [createIssue],
+  actions: [push, issueOpened, pullRequestOpened, pullRequestMerged, releasePublished, starCreated],
+  reactions: [createIssue, comment],
 };
