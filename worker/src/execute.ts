@@ -18,6 +18,7 @@ import { describeError as describe, MAX_ERROR_TEXT } from "./describe.ts";
 import type { TriggerCounters } from "./counters.ts";
 import type { DefinitionCache, ReactionStep } from "./definitions.ts";
 import type { Metrics } from "./metrics.ts";
+import { withTokenRefresh } from "./refresh.ts";
 
 export interface ExecuteJob {
   hookLogId: string;
@@ -55,8 +56,11 @@ export function createExecutor(deps: ExecutorDeps) {
       const issues = parsed.error.issues.map((issue) => `params.${issue.path.join(".")}: ${issue.message}`);
       throw new PermanentError(`rendered params are invalid: ${issues.join("; ")}`);
     }
-    const ctx = await deps.makeContext({ service: step.service, connectionId: step.connectionId, log, signal });
-    const output = await node.run({ ...ctx, idempotencyKey }, parsed.data);
+    const output = await withTokenRefresh(
+      deps.makeContext,
+      { service: step.service, connectionId: step.connectionId, log, signal },
+      (ctx) => node.run({ ...ctx, idempotencyKey }, parsed.data),
+    );
     // The log keeps what was sent, never a secret param (a webhook URL's token, an API key).
     return { request: redactSecrets(node.params, parsed.data), output };
   }

@@ -8,6 +8,7 @@ import type { Job, JobResult } from "pg-boss";
 import type pg from "pg";
 import type { ContextFactory } from "./context.ts";
 import { loadHook, settleHookFailure } from "./hooks.ts";
+import { withTokenRefresh } from "./refresh.ts";
 
 export interface PollJob {
   hookJobId: string;
@@ -36,16 +37,15 @@ export function createPoller(deps: PollerDeps) {
       const polling = action?.trigger.polling;
       if (!action || !polling) throw new Error(`action ${hook.service}/${hook.action} cannot be polled by this worker`);
       const params = action.params.parse(hook.params) as Record<string, unknown>;
-      const ctx = await deps.makeContext({
-        service: hook.service,
-        connectionId: hook.connectionId,
-        log: areaLog,
-        signal: job.signal,
-      });
-      const result = await polling.poll(
-        { ...ctx, hookJobId, scheduledAt: new Date(scheduledAt) },
-        params,
-        hook.hasCursor ? hook.cursor : undefined,
+      const result = await withTokenRefresh(
+        deps.makeContext,
+        { service: hook.service, connectionId: hook.connectionId, log: areaLog, signal: job.signal },
+        (ctx) =>
+          polling.poll(
+            { ...ctx, hookJobId, scheduledAt: new Date(scheduledAt) },
+            params,
+            hook.hasCursor ? hook.cursor : undefined,
+          ),
       );
       const { rows: [{ record_poll: outcome }] } = await deps.pool.query(
         "select private.record_poll($1, $2, $3)",
