@@ -3834,7 +3834,8 @@ select public.sync_catalogue($catalogue$
                 "type": "string",
                 "pattern": "^C[A-Z0-9]{2,}$",
                 "description": "The public channel to watch, by id (channel details → About, at the bottom); the app must be in it",
-                "placeholder": "C0123ABCDEF"
+                "placeholder": "C0123ABCDEF",
+                "x-area-options": true
               }
             },
             "required": [
@@ -3967,7 +3968,8 @@ select public.sync_catalogue($catalogue$
                 "type": "string",
                 "pattern": "^(?:[CDG][A-Z0-9]{2,}|#?[a-z0-9][a-z0-9._-]{0,79})$",
                 "description": "The channel's id (channel details → About, at the bottom) or name; the app must be in it",
-                "placeholder": "C0123ABCDEF"
+                "placeholder": "C0123ABCDEF",
+                "x-area-options": true
               },
               "text": {
                 "type": "string",

@@ -6,6 +6,7 @@
 // https://docs.slack.dev/reference/methods/chat.postMessage
 // https://docs.slack.dev/reference/methods/auth.test
 // https://docs.slack.dev/reference/methods/oauth.v2.access
+// https://docs.slack.dev/reference/methods/conversations.list (GET, cursor pagination)
 // It serves the API under /api, checks the token, answers with Slack's bodies (not_authed, invalid_auth,
 // token_revoked, channel_not_found, not_in_channel, is_archived, no_text, msg_too_long, invalid_code, …),
 // warns `missing_charset` on a JSON body without one, and records every request for assertions.
@@ -76,8 +77,12 @@ function answer(response: ServerResponse, body: Record<string, unknown>, status 
 const refuse = (response: ServerResponse, error: string, extra: Record<string, unknown> = {}) =>
   answer(response, { ok: false, error, ...extra });
 
-/** The arguments of a call: a JSON object or form fields (as Slack reads them); null when unreadable. */
+/**
+ * The arguments of a call: the query string of a GET, else a JSON object or form fields (as Slack
+ * reads them); null when unreadable.
+ */
 function readArguments(request: RecordedRequest): Record<string, unknown> | null {
+  if (request.method === "GET") return Object.fromEntries(new URL(request.url, "http://fake").searchParams);
   const type = request.headers["content-type"] ?? "";
   if (type.startsWith("application/json")) {
     try {
@@ -185,10 +190,38 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     });
   }
 
+  /** Public channels by name, `limit` at a time (default 100, at most 1000), with an opaque cursor. */
+  function listChannels(response: ServerResponse, args: Record<string, unknown>) {
+    const limit = Math.min(Number(args.limit ?? 100) || 100, 1000);
+    let offset = 0;
+    if (typeof args.cursor === "string" && args.cursor !== "") {
+      const decoded = /^offset:(\d+)$/.exec(Buffer.from(args.cursor, "base64").toString());
+      if (!decoded) return refuse(response, "invalid_cursor");
+      offset = Number(decoded[1]);
+    }
+    const listed = channels
+      .filter((channel) => !(args.exclude_archived === "true" && channel.archived))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const page = listed.slice(offset, offset + limit);
+    const next = offset + limit < listed.length ? Buffer.from(`offset:${offset + limit}`).toString("base64") : "";
+    return answer(response, {
+      ok: true,
+      channels: page.map((channel) => ({
+        id: channel.id,
+        name: channel.name,
+        is_channel: true,
+        is_private: false,
+        is_archived: channel.archived ?? false,
+        is_member: channel.botIsMember,
+      })),
+      response_metadata: { next_cursor: next },
+    });
+  }
+
   function handle(request: RecordedRequest, response: ServerResponse) {
     const method = /^\/api\/([a-zA-Z0-9.]+)$/.exec(new URL(request.url, "http://fake").pathname)?.[1];
     if (request.method !== "POST" && request.method !== "GET") return refuse(response, "method_not_supported");
-    if (!method || !["auth.test", "chat.postMessage", "oauth.v2.access"].includes(method)) {
+    if (!method || !["auth.test", "chat.postMessage", "conversations.list", "oauth.v2.access"].includes(method)) {
       return answer(response, { ok: false, error: "unknown_method", req_method: method ?? "" }, 404);
     }
     if (limited && limited.count > 0) {
@@ -218,6 +251,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
         is_enterprise_install: false,
       });
     }
+    if (method === "conversations.list") return listChannels(response, args);
     if (request.method !== "POST") return refuse(response, "method_not_supported");
     // A JSON body without its charset is still read, and the answer says so.
     const type = request.headers["content-type"] ?? "";

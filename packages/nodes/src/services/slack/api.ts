@@ -77,25 +77,33 @@ function botToken(ctx: NodeContext): string {
 }
 
 /**
- * Calls a Web API method (`chat.postMessage`) with JSON arguments and the bot token. Resolves with the
- * answer when Slack says `ok: true`; otherwise throws as slackError classifies the code, or as the node
- * fetch classifies a status that is not 200 (429 with Retry-After, 5xx, …).
+ * Calls a Web API method (`chat.postMessage`) with the bot token: a write method with JSON arguments,
+ * a read method (`conversations.list`: Slack reads those from the query string, not from JSON) with
+ * `{ read: true }`. Resolves with the answer when Slack says `ok: true`; otherwise throws as slackError
+ * classifies the code, or as the node fetch classifies a status that is not 200 (429 with Retry-After,
+ * 5xx, …).
  */
 export async function slackCall(
   ctx: NodeContext,
   method: string,
-  args: Record<string, unknown>,
+  args: Record<string, string | number | boolean | undefined> | Record<string, unknown>,
+  options: { read?: boolean } = {},
 ): Promise<SlackAnswer> {
   const token = botToken(ctx);
-  const response = await ctx.fetch(`${baseUrl(ctx.env, "SLACK_API_URL", SLACK_API_URL)}/${method}`, {
-    method: "POST",
-    headers: {
-      accept: "application/json",
-      authorization: `Bearer ${token}`,
-      // Without the charset Slack answers with a `missing_charset` warning.
-      "content-type": "application/json; charset=utf-8",
-    },
-    body: JSON.stringify(args),
+  const url = new URL(`${baseUrl(ctx.env, "SLACK_API_URL", SLACK_API_URL)}/${method}`);
+  const headers: Record<string, string> = { accept: "application/json", authorization: `Bearer ${token}` };
+  if (options.read) {
+    for (const [name, value] of Object.entries(args)) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+  } else {
+    // Without the charset Slack answers with a `missing_charset` warning.
+    headers["content-type"] = "application/json; charset=utf-8";
+  }
+  const response = await ctx.fetch(url, {
+    method: options.read ? "GET" : "POST",
+    headers,
+    body: options.read ? undefined : JSON.stringify(args),
   });
   const answer = await readJson<Record<string, unknown>>(response, `Slack ${method} answered without a JSON body`);
   if (answer?.ok === true) return answer as SlackAnswer;

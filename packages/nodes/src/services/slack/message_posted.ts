@@ -7,6 +7,8 @@
 // https://docs.slack.dev/reference/events/message (subtypes)
 // https://docs.slack.dev/apis/events-api/ (the event wrapper: team_id, event_id, authorizations)
 import { z } from "zod";
+import { withOptions } from "../../options.ts";
+import { listChannels } from "./channels.ts";
 import type { ActionDefinition, TriggerEvent } from "../../define.ts";
 import { jsonObject } from "../../json.ts";
 import { deliveryId } from "../../webhook_auth.ts";
@@ -21,7 +23,7 @@ const params = z.object({
   channel: z.string().trim().regex(/^C[A-Z0-9]{2,}$/, "must be a public channel's id (C0123ABCDEF)").meta({
     description: "The public channel to watch, by id (channel details → About, at the bottom); the app must be in it",
     placeholder: "C0123ABCDEF",
-  }),
+  }).apply((field) => withOptions(field, listChannels)),
 });
 
 const outputs = z.object({

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { withOptions } from "../../options.ts";
+import { listChannels } from "./channels.ts";
 import { parseParams, type ReactionDefinition } from "../../define.ts";
 import { slackCall } from "./api.ts";
 
@@ -12,7 +14,7 @@ const params = z.object({
   ).meta({
     description: "The channel's id (channel details → About, at the bottom) or name; the app must be in it",
     placeholder: "C0123ABCDEF",
-  }),
+  }).apply((field) => withOptions(field, listChannels)),
   text: z.string().min(1).max(MAX_TEXT_LENGTH).meta({
     description: "The message (Slack mrkdwn); {{placeholders}} are filled in",
   }),

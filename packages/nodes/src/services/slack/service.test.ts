@@ -40,7 +40,7 @@ test("the authorize URL asks for the bot scopes, comma-separated, without PKCE",
   });
   assert.equal(`${url.origin}${url.pathname}`, "https://slack.com/oauth/v2/authorize");
   assert.equal(url.searchParams.get("client_id"), app.clientId);
-  assert.equal(url.searchParams.get("scope"), "chat:write,channels:history");
+  assert.equal(url.searchParams.get("scope"), "chat:write,channels:history,channels:read");
   assert.equal(url.searchParams.get("state"), "state-1");
   assert.equal(url.searchParams.has("code_challenge"), false);
 });
@@ -52,7 +52,7 @@ test("a code becomes the bot token with its granted scopes; the workspace is the
   const grant = await exchangeCode(oauth2, env, client, { code: "code-1", redirectUri: "https://r.example/cb" }, fetch);
   assert.deepEqual(grant, {
     tokens: { access_token: TOKEN, token_type: "bot" },
-    scopes: ["chat:write", "channels:history"],
+    scopes: ["chat:write", "channels:history", "channels:read"],
   });
   const [exchange] = server.requests;
   assert.equal(exchange.url, "/api/oauth.v2.access");

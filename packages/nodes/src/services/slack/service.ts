@@ -21,8 +21,9 @@ export const slack: ServiceDefinition = {
     baseUrls: { SLACK_OAUTH_URL, SLACK_API_URL },
     authorizeUrl: "{SLACK_OAUTH_URL}/oauth/v2/authorize",
     tokenUrl: "{SLACK_API_URL}/oauth.v2.access",
-    // Posting (chat.postMessage), and message events of the public channels the bot is in (message.channels).
-    scopes: ["chat:write", "channels:history"],
+    // Posting (chat.postMessage), message events of the public channels the bot is in (message.channels),
+    // and the list of public channels the channel picker offers (conversations.list).
+    scopes: ["chat:write", "channels:history", "channels:read"],
     scopeSeparator: ",",
     // Slack's PKCE turns the app into a public client for good: a server-side app keeps its secret instead.
     pkce: false,
