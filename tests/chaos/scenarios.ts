@@ -3,6 +3,7 @@
 // only when a reaction's response was lost, and then under the same Idempotency-Key) and returns
 // its figures. `size` scales them: quick in `npm test`, full in `npm run chaos`.
 import assert from "node:assert/strict";
+import type { ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createArea, createUser, waitFor } from "../../scripts/lib/areas.ts";
 import type { ChaosStack } from "./harness.ts";
@@ -32,6 +33,12 @@ async function withLedger<T>(run: (ledger: Ledger) => Promise<T>): Promise<T> {
   }
 }
 
+/** The receiver of the scenarios that need executions in flight: 300 ms per request. */
+const slowly = async (_: number, response: ServerResponse) => {
+  await sleep(300);
+  answerOk(0, response);
+};
+
 function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
@@ -41,12 +48,19 @@ function quantile(values: number[], q: number): number {
 export function workerKilled(stack: ChaosStack, size: Size): Promise<Figures> {
   return withLedger(async (ledger) => {
     const workers = [await stack.startWorker(), await stack.startWorker(), await stack.startWorker()];
+    // A receiver slow enough that every worker holds executions when one is killed.
+    ledger.answer(slowly);
     const area = await webhookArea(stack.pool, ledger, "Chaos: worker killed");
     const sending = sendEvents(stack.functionsUrl, area, size);
     await sleep((size.count / size.rate) * 400);
     const killedAt = Date.now();
     workers[0].kill("SIGKILL");
     const sent = await sending;
+    const inFlightAtKill = [...sent.accepted].filter(([seq, at]) =>
+      at < killedAt && !(ledger.deliveries.get(seq)?.some((delivery) =>
+        delivery.at < killedAt
+      ))
+    ).length;
     const result = await tally(ledger, sent.accepted.keys(), 120_000);
     await stack.stopWorkers();
     assert.deepEqual(result.missing, [], "every accepted event is delivered");
@@ -54,8 +68,9 @@ export function workerKilled(stack: ChaosStack, size: Size): Promise<Figures> {
     // Recovery: until every event accepted before the kill had reached the receiver.
     const before = [...sent.accepted].filter(([, at]) => at < killedAt).map(([seq]) => seq);
     const recoveryMs = Math.max(0, ...before.map((seq) => ledger.deliveries.get(seq)![0].at - killedAt));
+    assert.ok(inFlightAtKill > 0, "events were in flight when the worker was killed");
     assert.ok(recoveryMs < 60_000, `recovered in ${recoveryMs} ms: heartbeats, not the 15-minute expiry`);
-    return { ...counts(result), recovery_ms: recoveryMs };
+    return { ...counts(result), in_flight_at_kill: inFlightAtKill, recovery_ms: recoveryMs };
   });
 }
 
@@ -100,7 +115,7 @@ export function failingReceivers(stack: ChaosStack, size: Size): Promise<Figures
     withLedger((flaky) =>
       withLedger(async (down) => {
         await stack.startWorker();
-        const startedAt = Date.now();
+        let startedAt = Number.POSITIVE_INFINITY;
         flaky.answer((_, response) => {
           const elapsed = Date.now() - startedAt;
           if (elapsed < 4_000) return void response.writeHead(429, { "retry-after": "2" }).end("slow down");
@@ -114,6 +129,8 @@ export function failingReceivers(stack: ChaosStack, size: Size): Promise<Figures
           down: await webhookArea(stack.pool, down, "Chaos: receiver down"),
         };
         const share = { count: Math.ceil(size.count / 3), rate: size.rate / 3 };
+        // The flaky receiver's bad spell starts with the traffic.
+        startedAt = Date.now();
         const [sentHealthy, sentFlaky, sentDown] = await Promise.all([
           sendEvents(stack.functionsUrl, areas.healthy, share),
           sendEvents(stack.functionsUrl, areas.flaky, share),
@@ -142,6 +159,12 @@ export function failingReceivers(stack: ChaosStack, size: Size): Promise<Figures
         assert.deepEqual(flakyResult.missing, [], "the flaky receiver's events arrive once it recovers");
         const latency = (ledger: Ledger, sent: Map<number, number>) =>
           [...sent].map(([seq, at]) => ledger.deliveries.get(seq)!.at(-1)!.at - at);
+        // Retries back off: a refused delivery is tried again no sooner than Retry-After (2 s) said.
+        const gaps = [...flaky.deliveries.values()].flatMap((deliveries) =>
+          deliveries.slice(1).map((delivery, i) => delivery.at - deliveries[i].at)
+        );
+        assert.ok(gaps.length > 0, "the flaky receiver's refusals were retried");
+        assert.ok(Math.min(...gaps) >= 1_900, `retries wait for Retry-After (shortest gap ${Math.min(...gaps)} ms)`);
         const healthyP99 = quantile(latency(healthy, sentHealthy.accepted), 0.99);
         assert.ok(healthyP99 < 5_000, `the healthy user's p99 ${healthyP99} ms is not held up by the others`);
         const waits = await queueWaits(stack, [areas.healthy.id, areas.flaky.id]);
@@ -149,7 +172,8 @@ export function failingReceivers(stack: ChaosStack, size: Size): Promise<Figures
           healthy_delivered: `${healthyResult.delivered}/${healthyResult.accepted}`,
           healthy_p99_ms: healthyP99,
           flaky_delivered: `${flakyResult.delivered}/${flakyResult.accepted}`,
-          flaky_attempts_max: await maxAttempt(stack, areas.flaky.id),
+          flaky_retries: gaps.length,
+          flaky_shortest_retry_gap_ms: Math.min(...gaps),
           dead_lettered: `${dead}/${sentDown.accepted.size}`,
           queue_wait_p99_ms_healthy: waits[areas.healthy.id],
           queue_wait_p99_ms_flaky: waits[areas.flaky.id],
@@ -278,6 +302,8 @@ export function duplicateDeliveries(stack: ChaosStack, size: Size): Promise<Figu
 export function gracefulShutdown(stack: ChaosStack, size: Size): Promise<Figures> {
   return withLedger(async (ledger) => {
     const workers = [await stack.startWorker(), await stack.startWorker()];
+    // Slow enough that the worker holds executions when SIGTERM comes.
+    ledger.answer(slowly);
     const area = await webhookArea(stack.pool, ledger, "Chaos: graceful shutdown");
     const sending = sendEvents(stack.functionsUrl, area, size);
     await sleep((size.count / size.rate) * 400);
@@ -367,14 +393,6 @@ async function queueWaits(stack: ChaosStack, areaIds: string[]): Promise<Record<
     [areaIds],
   );
   return Object.fromEntries(rows.map((row) => [row.area_id, Math.round(Number(row.p99))]));
-}
-
-async function maxAttempt(stack: ChaosStack, areaId: string): Promise<number> {
-  const { rows: [row] } = await stack.pool.query<{ n: number }>(
-    "select coalesce(max(attempt), 0)::int as n from public.execution_logs where area_id = $1",
-    [areaId],
-  );
-  return row.n;
 }
 
 export const scenarios = {
