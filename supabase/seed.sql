@@ -3146,7 +3146,8 @@ select public.sync_catalogue($catalogue$
                 "description": "Only email with this label, by name or id (INBOX, Receipts, Label_12); empty: any label. Your own sent mail, drafts, spam and trash fire only when this names them.",
                 "placeholder": "INBOX",
                 "type": "string",
-                "maxLength": 225
+                "maxLength": 225,
+                "x-area-options": true
               }
             }
           },
@@ -3411,6 +3412,7 @@ select public.sync_catalogue($catalogue$
                 "type": "string",
                 "minLength": 1,
                 "maxLength": 225,
+                "x-area-options": true,
                 "description": "The label to add, by name or id (Receipts, Work/Clients, STARRED, Label_12); it must exist",
                 "placeholder": "Receipts"
               }

@@ -1,13 +1,14 @@
 import { z } from "zod";
 import { parseParams, type ReactionDefinition } from "../../define.ts";
 import { gmailId, type GmailMessage, gmailRequest, resolveLabel } from "./api.ts";
+import { labelField } from "./labels.ts";
 
 const params = z.object({
   message_id: gmailId.meta({
     description: "The message's Gmail id (the `id` output of New email)",
     placeholder: "{{id}}",
   }),
-  label: z.string().trim().min(1).max(225).meta({
+  label: labelField.min(1).meta({
     description: "The label to add, by name or id (Receipts, Work/Clients, STARRED, Label_12); it must exist",
     placeholder: "Receipts",
   }),

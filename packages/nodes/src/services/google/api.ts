@@ -125,12 +125,23 @@ export interface GmailLabel {
 }
 
 /**
+ * Every label of the mailbox, system and user ones: `users.labels.list` has them all in one answer (no
+ * paging). https://developers.google.com/workspace/gmail/api/reference/rest/v1/users.labels/list
+ */
+export async function gmailLabels(ctx: NodeContext): Promise<GmailLabel[]> {
+  const { labels } = await gmailRequest<{ labels?: unknown }>(ctx, { method: "GET", path: "/labels" });
+  // A mailbox without labels omits the field; entries without an id and a name are not labels one can name.
+  return (Array.isArray(labels) ? labels as Partial<GmailLabel>[] : []).filter((label): label is GmailLabel =>
+    typeof label?.id === "string" && label.id !== "" && typeof label.name === "string" && label.name !== ""
+  );
+}
+
+/**
  * The label a user named, by id (`INBOX`, `Label_12`) or by name (`Receipts`, `Work/Clients`; case
- * does not matter, as for Gmail's own names): `users.labels.list` has every label in one answer. None
- * is a PermanentError naming it.
+ * does not matter, as for Gmail's own names). None is a PermanentError naming it.
  */
 export async function resolveLabel(ctx: NodeContext, label: string): Promise<GmailLabel> {
-  const { labels = [] } = await gmailRequest<{ labels?: GmailLabel[] }>(ctx, { method: "GET", path: "/labels" });
+  const labels = await gmailLabels(ctx);
   const wanted = label.trim();
   const found = labels.find((candidate) => candidate.id === wanted) ??
     labels.find((candidate) => candidate.name === wanted) ??

@@ -8,18 +8,18 @@ import {
 } from "../../define.ts";
 import { RetryableError } from "../../errors.ts";
 import { type GmailMessage, gmailRequest, isNotFound, resolveLabel } from "./api.ts";
+import { labelField } from "./labels.ts";
 
 /** Blank text is no filter at all: a form leaves an unused field empty. */
-const optionalText = (max: number) =>
-  z.string().trim().max(max).optional().transform((value) => value === "" ? undefined : value);
+const optionalText = (field: z.ZodString) => field.optional().transform((value) => value === "" ? undefined : value);
 
 const params = z.object({
-  query: optionalText(1000).meta({
+  query: optionalText(z.string().trim().max(1000)).meta({
     description: "Only email matching this Gmail search, as typed in Gmail's search box (from:, subject:, " +
       "has:attachment, …); empty: every new email",
     placeholder: "from:billing@example.com has:attachment",
   }),
-  label: optionalText(225).meta({
+  label: optionalText(labelField).meta({
     description: "Only email with this label, by name or id (INBOX, Receipts, Label_12); empty: any label. " +
       "Your own sent mail, drafts, spam and trash fire only when this names them.",
     placeholder: "INBOX",
