@@ -3030,7 +3030,6 @@ select public.sync_catalogue($catalogue$
                 "description": "Copy recipients, comma-separated (optional)",
                 "placeholder": "team@example.com",
                 "type": "string",
-                "minLength": 1,
                 "maxLength": 10000
               },
               "reply_to": {
@@ -3303,16 +3302,17 @@ select public.sync_catalogue($catalogue$
             "type": "object",
             "properties": {
               "to": {
-                "type": "string",
-                "maxLength": 10000,
                 "description": "Recipients, separated by commas",
-                "placeholder": "ada@example.com"
+                "placeholder": "ada@example.com",
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 10000
               },
               "cc": {
-                "type": "string",
-                "maxLength": 10000,
                 "description": "Copy recipients, separated by commas",
-                "placeholder": "ada@example.com"
+                "placeholder": "ada@example.com",
+                "type": "string",
+                "maxLength": 10000
               },
               "subject": {
                 "type": "string",

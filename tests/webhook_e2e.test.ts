@@ -3,7 +3,7 @@
 // webhooks function answers 503 with Retry-After, never a 2xx for an event it did not store.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
@@ -12,7 +12,7 @@ import pg from "pg";
 import { root } from "../scripts/lib/database.ts";
 import { waitForHttp } from "../scripts/lib/processes.ts";
 import { freePort, gatewayArgs } from "../scripts/lib/stack.ts";
-import { createArea, createUser, waitFor } from "../scripts/lib/areas.ts";
+import { signedWebhookHeaders, waitFor, webhookToHttpArea } from "../scripts/lib/areas.ts";
 import { startReceiver } from "./support/receiver.ts";
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
@@ -20,40 +20,20 @@ after(() => pool.end());
 
 const functionsUrl = process.env.FUNCTIONS_URL;
 
-function signature(secret: string, body: string): string {
-  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-}
-
 /** A generic-webhook AREA whose http reaction POSTs `{"text": "{{body.text}}"}` to `url`. */
 async function webhookArea(url: string) {
-  const user = await createUser(pool);
-  const area = await createArea(pool, user, {
+  const { area, secret } = await webhookToHttpArea(pool, {
     name: "Webhook end to end",
-    enabled: true,
-    action: { service: "webhook", name: "received", params: {} },
-    reactions: [{
-      service: "http",
-      name: "request",
-      params: {
-        url,
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: '{"text": "{{body.text}}"}',
-      },
-    }],
+    url,
+    body: '{"text": "{{body.text}}"}',
   });
-  assert.ok(area.webhook?.secret, "create_area returns the secret once");
-  return { hookJobId: area.hook.id, secret: area.webhook.secret };
+  return { hookJobId: area.hook.id, secret };
 }
 
 function deliver(base: string, hook: { hookJobId: string; secret: string }, body: string, delivery?: string) {
   return fetch(`${base}/webhooks/webhook/${hook.hookJobId}`, {
     method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "x-area-signature": signature(hook.secret, body),
-      ...(delivery ? { "x-area-delivery": delivery } : {}),
-    },
+    headers: { ...signedWebhookHeaders(hook.secret, body), ...(delivery ? { "x-area-delivery": delivery } : {}) },
     body,
     signal: AbortSignal.timeout(15_000),
   });

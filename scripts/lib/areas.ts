@@ -1,6 +1,6 @@
 // Users and AREAs for the suites and the benchmark, created the way clients do: create_area()
 // called as the user (role authenticated with their JWT claims), RLS and validation included.
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import type pg from "pg";
 import { accessToken } from "./keys.ts";
 
@@ -67,6 +67,53 @@ export async function benchNoopArea(pool: pg.Pool, name: string): Promise<{ user
     reactions: [{ service: "bench", name: "noop", params: {} }],
   });
   return { userId, area };
+}
+
+/**
+ * A new user's enabled generic webhook (webhook/received) → http/request AREA whose reaction POSTs
+ * `body` (JSON with {{placeholders}}) to `url`, once the worker has sealed its webhook secret; with
+ * the secret, which create_area shows only once.
+ */
+export async function webhookToHttpArea(
+  pool: pg.Pool,
+  options: { name: string; url: string; body: string },
+): Promise<{ area: CreatedArea; secret: string }> {
+  const area = await createArea(pool, await createUser(pool), {
+    name: options.name,
+    enabled: true,
+    action: { service: "webhook", name: "received", params: {} },
+    reactions: [{
+      service: "http",
+      name: "request",
+      params: {
+        url: options.url,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: options.body,
+      },
+    }],
+  });
+  const secret = area.webhook?.secret;
+  if (!secret) throw new Error("create_area returned no webhook secret");
+  await waitForSealedSecret(pool, area.hook.id);
+  return { area, secret };
+}
+
+/** Waits until the worker has sealed the hook's webhook secret (it does so within seconds of create_area). */
+export async function waitForSealedSecret(pool: pg.Pool, hookJobId: string, timeoutMs = 15_000): Promise<void> {
+  await waitFor(`the worker to seal the secret of hook ${hookJobId}`, async () => {
+    const { rows } = await pool.query(
+      "select 1 from private.hook_job_secrets where hook_job_id = $1 and key_id is not null",
+      [hookJobId],
+    );
+    return rows[0];
+  }, timeoutMs);
+}
+
+/** The headers of a generic webhook (webhook/received) POST of `body` signed with the AREA's secret. */
+export function signedWebhookHeaders(secret: string, body: string): Record<string, string> {
+  const signature = createHmac("sha256", secret).update(body).digest("hex");
+  return { "content-type": "application/json", "x-area-signature": `sha256=${signature}` };
 }
 
 /** Polls until `probe` returns a value (not undefined or false), or fails naming what it waited for. */

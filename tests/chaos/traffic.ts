@@ -2,11 +2,10 @@
 // sequence number to a receiver that keeps a ledger of every delivery (seq, Idempotency-Key, time),
 // and a sender that posts signed generic webhooks at a fixed rate and, like a real provider,
 // retries what was not accepted (a 503 or a dropped connection) until it is.
-import { createHmac } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import { createArea, createUser, waitFor } from "../../scripts/lib/areas.ts";
+import { signedWebhookHeaders, webhookToHttpArea } from "../../scripts/lib/areas.ts";
 import { type Receiver, startReceiver } from "../support/receiver.ts";
 
 export interface Delivery {
@@ -52,30 +51,12 @@ export interface WebhookArea {
 
 /** A new user's enabled webhook/received → http/request AREA posting {"seq": …} to the ledger. */
 export async function webhookArea(pool: pg.Pool, ledger: Ledger, name: string): Promise<WebhookArea> {
-  const area = await createArea(pool, await createUser(pool), {
+  const { area, secret } = await webhookToHttpArea(pool, {
     name,
-    enabled: true,
-    action: { service: "webhook", name: "received", params: {} },
-    reactions: [{
-      service: "http",
-      name: "request",
-      params: {
-        url: `${ledger.receiver.origin}/deliveries`,
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: '{"seq": {{body.seq}}}',
-      },
-    }],
+    url: `${ledger.receiver.origin}/deliveries`,
+    body: '{"seq": {{body.seq}}}',
   });
-  if (!area.webhook?.secret) throw new Error("create_area returned no webhook secret");
-  await waitFor(`the secret of hook ${area.hook.id} to be sealed`, async () => {
-    const { rows } = await pool.query(
-      "select 1 from private.hook_job_secrets where hook_job_id = $1 and key_id is not null",
-      [area.hook.id],
-    );
-    return rows[0];
-  });
-  return { id: area.id, url: area.webhook.endpoint, secret: area.webhook.secret };
+  return { id: area.id, url: area.webhook!.endpoint, secret };
 }
 
 export interface SendResult {
@@ -104,12 +85,7 @@ export async function sendEvents(
   const url = new URL(area.url, functionsUrl).href;
   const send = async (seq: number) => {
     const body = JSON.stringify({ seq });
-    const signature = createHmac("sha256", area.secret).update(body).digest("hex");
-    const headers = {
-      "content-type": "application/json",
-      "x-area-signature": `sha256=${signature}`,
-      "x-area-delivery": `seq-${seq}`,
-    };
+    const headers = { ...signedWebhookHeaders(area.secret, body), "x-area-delivery": `seq-${seq}` };
     for (let attempt = 0;; attempt++) {
       try {
         const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(15_000) });

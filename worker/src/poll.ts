@@ -22,6 +22,13 @@ export interface PollerDeps {
   log: Logger;
 }
 
+/**
+ * JSON text Postgres can store as jsonb: NUL characters dropped from strings. A provider's data can hold
+ * one (a mail's encoded subject), and jsonb refuses `\u0000`: the poll would fail at every slot.
+ */
+const jsonbText = (value: unknown) =>
+  JSON.stringify(value, (_key, item) => typeof item === "string" ? item.replaceAll("\0", "") : item);
+
 export function createPoller(deps: PollerDeps) {
   return async function poll(job: Job<PollJob>): Promise<JobResult> {
     const { hookJobId, scheduledAt } = job.data;
@@ -49,7 +56,7 @@ export function createPoller(deps: PollerDeps) {
       );
       const { rows: [{ record_poll: outcome }] } = await deps.pool.query(
         "select private.record_poll($1, $2, $3)",
-        [hookJobId, JSON.stringify(result.events), result.cursor === undefined ? null : JSON.stringify(result.cursor)],
+        [hookJobId, jsonbText(result.events), result.cursor === undefined ? null : jsonbText(result.cursor)],
       );
       areaLog.info("polled", { ...outcome, events: result.events.length });
       return { id: job.id, status: "completed" };

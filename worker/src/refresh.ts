@@ -22,7 +22,7 @@ import { loadCredentials, type StoredCredentials } from "./credentials.ts";
 export type Credentials = Record<string, unknown>;
 
 /** A token expiring sooner than this is refreshed before a node uses it. */
-export const REFRESH_MARGIN_MS = 5 * 60_000;
+const REFRESH_MARGIN_MS = 5 * 60_000;
 /** Bounds the token request, hence how long a refresh holds the connection's lock. */
 const TOKEN_REQUEST_TIMEOUT_MS = 10_000;
 /**

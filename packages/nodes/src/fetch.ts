@@ -131,6 +131,31 @@ export function retryAfterSeconds(headers: Headers, now = Date.now()): number | 
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
+/** `<METHOD host/path> answered <status>: <body snippet>`, as classify() words a refusal. */
+const REFUSAL = /^(.*? answered \d{3})(?:: (.*))?$/s;
+
+/**
+ * A refusal's message (a RetryableError's or PermanentError's from this fetch) split into its head
+ * (`POST api.example.com/path answered 400`) and the provider's body snippet, so that an API module can
+ * word the body in the provider's terms; undefined for any other message.
+ */
+export function refusalParts(message: string): { head: string; snippet: string | undefined } | undefined {
+  const [, head, snippet] = REFUSAL.exec(message) ?? [];
+  return head === undefined ? undefined : { head, snippet };
+}
+
+/** `url` with `query` appended: undefined values left out, a list repeated (`a=1&a=2`). */
+export function withQuery(
+  url: URL,
+  query: Record<string, string | number | boolean | readonly string[] | undefined> | undefined,
+): URL {
+  for (const [name, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    for (const item of typeof value === "object" ? value : [value]) url.searchParams.append(name, String(item));
+  }
+  return url;
+}
+
 async function firstHop(input: string | URL, init: RequestInit): Promise<Hop> {
   try {
     const url = new URL(input);

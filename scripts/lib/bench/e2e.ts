@@ -7,8 +7,8 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { startReceiver } from "../../../tests/support/receiver.ts";
-import { createArea, createUser, waitFor } from "../areas.ts";
-import { quantile, signedWebhookHeaders, waitForSealedSecret } from "./fixtures.ts";
+import { signedWebhookHeaders, waitFor, webhookToHttpArea } from "../areas.ts";
+import { quantile } from "./fixtures.ts";
 
 /** p50 and p99 of one stage, in ms. */
 export interface Spread {
@@ -45,25 +45,11 @@ export async function measureE2e(
     response.writeHead(200, { "content-type": "text/plain" }).end("ok");
   });
   try {
-    const user = await createUser(pool);
-    const area = await createArea(pool, user, {
+    const { area, secret } = await webhookToHttpArea(pool, {
       name: "Bench: end to end",
-      enabled: true,
-      action: { service: "webhook", name: "received", params: {} },
-      reactions: [{
-        service: "http",
-        name: "request",
-        params: {
-          url: `${receiver.origin}/e2e`,
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: '{"seq": {{body.seq}}}',
-        },
-      }],
+      url: `${receiver.origin}/e2e`,
+      body: '{"seq": {{body.seq}}}',
     });
-    const secret = area.webhook?.secret;
-    if (!secret) throw new Error("create_area returned no webhook secret");
-    await waitForSealedSecret(pool, area.hook.id);
     const url = `${functionsUrl}/webhooks/webhook/${area.hook.id}`;
 
     const sentAt = new Map<number, number>();

@@ -6,8 +6,7 @@
 // counted afterwards.
 import autocannon from "autocannon";
 import type pg from "pg";
-import { createArea, createUser } from "../areas.ts";
-import { signedWebhookHeaders, waitForSealedSecret } from "./fixtures.ts";
+import { createArea, createUser, signedWebhookHeaders, waitForSealedSecret } from "../areas.ts";
 
 export interface IngestResult {
   requests: number;

@@ -6,9 +6,25 @@
 // hosts called come from the operator's configuration (DISCORD_API_URL, …), not from users.
 import { PermanentError } from "../../../packages/nodes/src/errors.ts";
 import type { FetchFunction } from "../../../packages/nodes/src/fetch.ts";
-import { type AllowedHosts, destinationRefusal, parseIp, refusalMessage } from "../../../packages/nodes/src/net.ts";
+import {
+  type AllowedHosts,
+  destinationRefusal,
+  parseAllowedHosts,
+  parseIp,
+  refusalMessage,
+} from "../../../packages/nodes/src/net.ts";
+import { env } from "./env.ts";
 
-export function checkedFetch(allowedHosts: AllowedHosts): FetchFunction {
+let rules: { allowedHosts: AllowedHosts; fetch: FetchFunction } | undefined;
+
+/** The worker's egress rules (AREA_ALLOWED_HOSTS) and the checked fetch, for a node context's options. */
+export function nodeEgress(): { allowedHosts: AllowedHosts; fetch: FetchFunction } {
+  if (rules) return rules;
+  const allowedHosts = parseAllowedHosts(env.AREA_ALLOWED_HOSTS);
+  return rules = { allowedHosts, fetch: checkedFetch(allowedHosts) };
+}
+
+function checkedFetch(allowedHosts: AllowedHosts): FetchFunction {
   return async (url, init) => {
     const host = url.hostname.replace(/^\[|\]$/g, "");
     if (!allowedHosts.has(host) && parseIp(host) === null) {

@@ -14,7 +14,8 @@ import { env } from "../_shared/env.ts";
 import { isUuid } from "../_shared/ids.ts";
 import { type Hook, loadHook, recordRevocation, storeBatch } from "./store.ts";
 import { IngestBatcher, type IngestResult, NotStored } from "./batcher.ts";
-import { MAX_BODY_BYTES, readCapped } from "./body.ts";
+import { MAX_BODY_BYTES, parseBody, readCapped } from "./body.ts";
+import { withRequestLog } from "./delivery_log.ts";
 import { slackEvents } from "./slack.ts";
 
 const ACCEPTED_TYPES = ["application/json", "application/*+json", "application/x-www-form-urlencoded", "text/*"];
@@ -22,7 +23,6 @@ const ACCEPTED_TYPES = ["application/json", "application/*+json", "application/x
 const RETRY_AFTER_SECONDS = "5";
 /** A NUL character in JSON text (an escape not itself escaped): Postgres jsonb cannot store it. */
 const JSON_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
-const utf8 = new TextDecoder();
 
 /**
  * Hook jobs by id, secret included (memory only), for 30 s. Safe to reuse: a hook's service, action,
@@ -189,16 +189,7 @@ async function deliver(c: Context, delivery: DeliveryLog, receivedAt: Date): Pro
   if (!rawBody) {
     return tooLarge(c, delivery);
   }
-  const text = utf8.decode(rawBody);
-  let body: unknown = text;
-  let invalidJson = false;
-  if (kind === "json") {
-    try {
-      body = text.trim() === "" ? null : JSON.parse(text);
-    } catch {
-      invalidJson = true;
-    }
-  }
+  const { body, invalidJson } = parseBody(rawBody, kind === "json");
   const request: WebhookRequest = {
     method: c.req.method,
     headers: Object.fromEntries(c.req.raw.headers), // Headers iterates lower-cased names
@@ -311,18 +302,7 @@ app.post(route, async (c) => {
     outcome: "error",
     hook_log_id: null,
   };
-  try {
-    const response = await deliver(c, delivery, receivedAt);
-    delivery.status = response.status;
-    return response;
-  } catch (error) {
-    delivery.status = 500;
-    delivery.error = (error as Error).message;
-    throw error;
-  } finally {
-    const level = delivery.status === undefined || delivery.status >= 500 ? "warn" : "info";
-    log[level]("webhook delivery", delivery);
-  }
+  return await withRequestLog("webhook delivery", delivery, () => deliver(c, delivery, receivedAt));
 });
 
 app.all(route, (c) => {

@@ -1,5 +1,5 @@
-// Reading a delivery's body without trusting its size: shared by the per-hook route (app.ts) and the
-// app-level routes of providers that sign once per application (slack.ts).
+// Reading a delivery's body without trusting its size, and parsing it: shared by the per-hook route
+// (app.ts) and the app-level routes of providers that sign once per application (slack.ts).
 
 /** Largest body accepted, in bytes (1 MiB). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -28,4 +28,20 @@ export async function readCapped(stream: ReadableStream<Uint8Array> | null, limi
     offset += chunk.length;
   }
   return body;
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * The body as text, or parsed when `json` (a blank JSON body is null). Invalid JSON is reported, not
+ * thrown: a route answers it only once the request is authenticated.
+ */
+export function parseBody(rawBody: Uint8Array, json: boolean): { body: unknown; invalidJson: boolean } {
+  const text = utf8.decode(rawBody);
+  if (!json) return { body: text, invalidJson: false };
+  try {
+    return { body: text.trim() === "" ? null : JSON.parse(text), invalidJson: false };
+  } catch {
+    return { body: text, invalidJson: true };
+  }
 }

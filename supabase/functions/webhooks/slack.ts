@@ -21,13 +21,12 @@ import {
 import { database, DatabaseUnavailable, sql } from "../_shared/db.ts";
 import { env } from "../_shared/env.ts";
 import { errorBody } from "../_shared/errors.ts";
-import { log } from "../_shared/log.ts";
 import type { IngestResult } from "./batcher.ts";
-import { MAX_BODY_BYTES, readCapped } from "./body.ts";
+import { MAX_BODY_BYTES, parseBody, readCapped } from "./body.ts";
+import { withRequestLog } from "./delivery_log.ts";
 
 /** Slack retries an event not answered within 3 seconds: storing it gets 2.5 of them. */
 const STORE_TIMEOUT_MS = 2_500;
-const utf8 = new TextDecoder();
 
 type Outcome =
   | "accepted"
@@ -86,18 +85,9 @@ async function receive(c: Context, delivery: SlackDeliveryLog, receivedAt: Date)
   if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) return tooLarge();
   const rawBody = await readCapped(c.req.raw.body, MAX_BODY_BYTES);
   if (!rawBody) return tooLarge();
-  const text = utf8.decode(rawBody);
   // The Events API sends JSON; anything else this app is sent (a slash command's form) acts on nothing.
   const json = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase() === "application/json";
-  let body: unknown = text;
-  let invalidJson = false;
-  if (json) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      invalidJson = true;
-    }
-  }
+  const { body, invalidJson } = parseBody(rawBody, json);
   const request: WebhookRequest = {
     method: c.req.method,
     headers: Object.fromEntries(c.req.raw.headers),
@@ -150,16 +140,5 @@ export async function slackEvents(c: Context): Promise<Response> {
     outcome: "error",
     retry: c.req.header("x-slack-retry-num"),
   };
-  try {
-    const response = await receive(c, delivery, new Date());
-    delivery.status = response.status;
-    return response;
-  } catch (error) {
-    delivery.status = 500;
-    delivery.error = (error as Error).message;
-    throw error;
-  } finally {
-    const level = delivery.status === undefined || delivery.status >= 500 ? "warn" : "info";
-    log[level]("slack event", delivery);
-  }
+  return await withRequestLog("slack event", delivery, () => receive(c, delivery, new Date()));
 }

@@ -6,20 +6,6 @@ create extension if not exists pgtap with schema extensions;
 select plan(16);
 \ir fixtures.psql
 
-create function pg_temp.denied(role_name text, statement text) returns boolean
-language plpgsql
-as $$
-begin
-  perform set_config('role', role_name, true);
-  execute statement;
-  reset role;
-  return false;
-exception when insufficient_privilege then
-  reset role;
-  return true;
-end
-$$;
-
 select ok(pg_temp.denied('anon', $$select private.store_connection('a0000000-0000-4000-8000-00000000000a', 'vault', 'x', null, null, '{}', null, 'k', 'c')$$),
   'anon cannot store a connection');
 select ok(pg_temp.denied('authenticated', $$select private.store_connection('a0000000-0000-4000-8000-00000000000a', 'vault', 'x', null, null, '{}', null, 'k', 'c')$$),

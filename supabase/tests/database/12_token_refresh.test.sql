@@ -7,20 +7,6 @@ create extension if not exists pgtap with schema extensions;
 select plan(18);
 \ir fixtures.psql
 
-create function pg_temp.denied(role_name text, statement text) returns boolean
-language plpgsql
-as $$
-begin
-  perform set_config('role', role_name, true);
-  execute statement;
-  reset role;
-  return false;
-exception when insufficient_privilege then
-  reset role;
-  return true;
-end
-$$;
-
 select ok(pg_temp.denied('authenticated', $$select * from private.lock_connection_credentials('e0000000-0000-4000-8000-0000000000ea')$$),
   'a user cannot read credentials through the refresh lock, not even their own');
 select ok(pg_temp.denied('anon', $$select * from private.lock_connection_credentials('e0000000-0000-4000-8000-0000000000ea')$$),

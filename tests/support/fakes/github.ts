@@ -112,7 +112,7 @@ const DEFAULT_PER_PAGE = 30;
 const MAX_PER_PAGE = 100;
 
 /** The delivery GitHub would send: its documented headers, signed with the hook's secret (when it has one). */
-export function githubDelivery(options: {
+function githubDelivery(options: {
   event: string;
   payload: unknown;
   secret?: string;

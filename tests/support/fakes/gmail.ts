@@ -192,7 +192,7 @@ export function parseMessage(raw: string): ParsedPart {
 }
 
 /** The first text/plain leaf of a parsed message. */
-export function plainText(part: ParsedPart): string {
+function plainText(part: ParsedPart): string {
   if (part.parts.length) return part.parts.map(plainText).find((text) => text !== "") ?? "";
   return /^text\/plain/i.test(headerOf(part, "content-type") ?? "text/plain") ? part.body : "";
 }

@@ -18,7 +18,6 @@ import { nodeContext } from "../../../../packages/nodes/src/context.ts";
 import { type DerivedKeys, deriveKeys, seal, unseal } from "../../../../packages/nodes/src/crypto.ts";
 import type { ProviderAccount, ServiceDefinition } from "../../../../packages/nodes/src/define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../../../packages/nodes/src/errors.ts";
-import { parseAllowedHosts } from "../../../../packages/nodes/src/net.ts";
 import {
   authorizeUrl,
   codeVerifier,
@@ -31,7 +30,7 @@ import {
 import type { AuthEnv } from "../../_shared/auth.ts";
 import { Constants } from "../../_shared/database.types.ts";
 import { asCaller, asService, type Transaction } from "../../_shared/db.ts";
-import { checkedFetch } from "../../_shared/egress.ts";
+import { nodeEgress } from "../../_shared/egress.ts";
 import { credentialKeyring, declarations, env, publicUrl } from "../../_shared/env.ts";
 import { isUuid } from "../../_shared/ids.ts";
 import { ApiError, validationError } from "../../_shared/errors.ts";
@@ -192,9 +191,6 @@ const ApiKeyConnectionInput = z.strictObject({
   }),
 }).openapi("ApiKeyConnectionInput");
 
-/** The egress rules of the worker's nodes, for identity checks the api runs itself. */
-const allowedHosts = parseAllowedHosts(env.AREA_ALLOWED_HOSTS);
-
 const CallbackQuery = z.object({
   code: z.string().optional().openapi({ description: "The authorization code (on success)." }),
   state: z.string().optional().openapi({ description: "The state issued by authorize." }),
@@ -272,8 +268,7 @@ export function connectionRoutes(app: OpenAPIHono<AuthEnv>) {
       try {
         account = await found.apiKey.identity(
           nodeContext(found, {
-            fetch: checkedFetch(allowedHosts),
-            allowedHosts,
+            ...nodeEgress(),
             credentials,
             log: log.child({ requestId: c.get("requestId"), service: found.key }),
             signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),

@@ -8,13 +8,11 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { nodeContext } from "../../../../packages/nodes/src/context.ts";
 import { unseal } from "../../../../packages/nodes/src/crypto.ts";
 import { AuthError, PermanentError, RetryableError } from "../../../../packages/nodes/src/errors.ts";
-import type { FetchFunction } from "../../../../packages/nodes/src/fetch.ts";
-import { type AllowedHosts, parseAllowedHosts } from "../../../../packages/nodes/src/net.ts";
 import { InvalidOptionsCursor, optionsLoader, type OptionsPage } from "../../../../packages/nodes/src/options.ts";
 import type { AuthEnv, Caller } from "../../_shared/auth.ts";
 import { LookupCache } from "../../_shared/cache.ts";
 import { asCaller, asService } from "../../_shared/db.ts";
-import { checkedFetch } from "../../_shared/egress.ts";
+import { nodeEgress } from "../../_shared/egress.ts";
 import { credentialKeyring, declarations, env } from "../../_shared/env.ts";
 import { ApiError, errorBody } from "../../_shared/errors.ts";
 import { log } from "../../_shared/log.ts";
@@ -70,15 +68,6 @@ const pages = new LookupCache<OptionsPage>({
   maxEntries: CACHE_MAX_ENTRIES,
 });
 
-/** The egress rules of the worker's nodes (private addresses refused unless AREA_ALLOWED_HOSTS lists them). */
-let egress: { allowedHosts: AllowedHosts; fetch: FetchFunction } | undefined;
-
-function egressRules() {
-  if (egress) return egress;
-  const allowedHosts = parseAllowedHosts(env.AREA_ALLOWED_HOSTS);
-  return egress = { allowedHosts, fetch: checkedFetch(allowedHosts) };
-}
-
 /** Decrypts the connection's credentials and runs the param's loader with them, under the egress rules. */
 async function loadPage(key: PageKey): Promise<OptionsPage> {
   const service = declarations.find((candidate) => candidate.key === key.service)!;
@@ -91,7 +80,7 @@ async function loadPage(key: PageKey): Promise<OptionsPage> {
     ? JSON.parse(await unseal(await credentialKeyring(), stored.key_id, stored.ciphertext))
     : {};
   const ctx = nodeContext(service, {
-    ...egressRules(),
+    ...nodeEgress(),
     credentials,
     log: log.child({ service: key.service, param: key.param, connectionId: key.connectionId }),
     signal: AbortSignal.timeout(LOAD_TIMEOUT_MS),

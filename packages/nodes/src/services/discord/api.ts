@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { baseUrl, type NodeContext, secret } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
-import { readJson } from "../../fetch.ts";
+import { readJson, refusalParts, withQuery } from "../../fetch.ts";
 
 export const DISCORD_API_URL = "https://discord.com/api/v10";
 
@@ -68,10 +68,7 @@ export async function discordRequest(ctx: NodeContext, request: DiscordRequest):
   if (request.bot) headers.authorization = `Bot ${botToken(ctx)}`;
   if (request.body !== undefined) headers["content-type"] = "application/json";
   if (request.idempotencyKey) headers["idempotency-key"] = request.idempotencyKey;
-  const url = new URL(`${discordApiBase(ctx.env)}${request.path}`);
-  for (const [name, value] of Object.entries(request.query ?? {})) {
-    if (value !== undefined) url.searchParams.set(name, value);
-  }
+  const url = withQuery(new URL(`${discordApiBase(ctx.env)}${request.path}`), request.query);
   try {
     return await ctx.fetch(url, {
       method: request.method,
@@ -90,15 +87,12 @@ function botToken(ctx: NodeContext): string {
   return parsed.data.bot_token;
 }
 
-/** `<METHOD host/path> answered <status>: <body snippet>`, as the node fetch words a refusal. */
-const REFUSAL = /^(.*? answered \d{3})(?:: (.*))?$/s;
-
 /** The same error class with Discord's own words, and a 429's wait from the body when no header gave it. */
 function explain(error: unknown, redact: string | undefined): unknown {
   if (!(error instanceof RetryableError || error instanceof PermanentError)) return error;
-  const [, head, snippet] = REFUSAL.exec(error.message) ?? [];
-  const body = snippet === undefined ? undefined : parseErrorBody(snippet);
-  let message = head && body ? `${head}: ${describeDiscordError(body)}` : error.message;
+  const refusal = refusalParts(error.message);
+  const body = refusal?.snippet === undefined ? undefined : parseErrorBody(refusal.snippet);
+  let message = refusal && body ? `${refusal.head}: ${describeDiscordError(body)}` : error.message;
   if (redact) message = message.replaceAll(redact, "[redacted]");
   if (error instanceof RetryableError) {
     const bodyWait = typeof body?.retry_after === "number" ? Math.ceil(body.retry_after) : undefined;

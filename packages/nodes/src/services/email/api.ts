@@ -112,7 +112,7 @@ export function imapSettings(credentials: EmailCredentials): ServerSettings {
  * verifies the certificate against the name): a second lookup that answers differently (DNS
  * rebinding) is never made.
  */
-export async function checkedAddress(ctx: NodeContext, host: string): Promise<string> {
+async function checkedAddress(ctx: NodeContext, host: string): Promise<string> {
   const allowed = parseAllowedHosts(ctx.env.AREA_ALLOWED_HOSTS);
   const name = host.replace(/^\[(.*)\]$/, "$1");
   // IP literals and names refused whatever they resolve to (localhost, metadata) need no lookup.
@@ -207,7 +207,7 @@ const SMTP_AUTH_REPLIES = new Set([530, 534, 535]);
  * (a rejected recipient or message) → PermanentError, naming the recipients; 4xx replies, network
  * failures and timeouts → RetryableError.
  */
-export function smtpFailure(error: unknown, settings: Pick<ServerSettings, "host" | "user">): unknown {
+function smtpFailure(error: unknown, settings: Pick<ServerSettings, "host" | "user">): unknown {
   if (error instanceof RetryableError || error instanceof PermanentError) return error;
   const failure = (error ?? {}) as SmtpError;
   const reply = failure.response ? `: ${failure.response}` : failure.message ? `: ${failure.message}` : "";
@@ -299,7 +299,7 @@ const IMAP_AUTH_CODES = new Set(["AUTHENTICATIONFAILED", "AUTHORIZATIONFAILED", 
  * server refused (NO/BAD: a missing mailbox, an unsupported search) → PermanentError; network
  * failures and timeouts → RetryableError.
  */
-export function imapFailure(error: unknown, settings: Pick<ServerSettings, "host" | "user">): unknown {
+function imapFailure(error: unknown, settings: Pick<ServerSettings, "host" | "user">): unknown {
   if (error instanceof RetryableError || error instanceof PermanentError) return error;
   const failure = (error ?? {}) as ImapError;
   const where = `IMAP server ${settings.host}`;

@@ -8,6 +8,7 @@ import {
   type TriggerEvent,
 } from "../../define.ts";
 import { PermanentError } from "../../errors.ts";
+import { cutText, htmlToText } from "../../text.ts";
 import { imapSettings, readCredentials, withImap } from "./api.ts";
 
 const params = z.object({
@@ -83,19 +84,6 @@ function textPart(structure: MessageStructureObject | undefined): { part: string
   return html && { part: html.part ?? "1", html: true };
 }
 
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
-
-/** Visible text of an HTML fragment, roughly: enough for a snippet. */
-function htmlText(html: string): string {
-  return html
-    .replace(/<(style|script|head)\b[\s\S]*?<\/\1\s*>/gi, " ")
-    .replace(/<[^>]*>/g, " ")
-    .replace(/&(#\d+|[a-z]+);/gi, (entity, name: string) => {
-      if (name.startsWith("#")) return String.fromCodePoint(Number(name.slice(1)) || 0x20);
-      return ENTITIES[name.toLowerCase()] ?? entity;
-    });
-}
-
 /** The start of the message's text, decoded (transfer encoding and charset: imapflow's download), on one line. */
 async function snippet(client: ImapFlow, message: FetchMessageObject): Promise<string> {
   const part = textPart(message.bodyStructure);
@@ -106,7 +94,7 @@ async function snippet(client: ImapFlow, message: FetchMessageObject): Promise<s
   let text = "";
   for await (const chunk of download.content) text += decoder.decode(chunk as Uint8Array, { stream: true });
   text += decoder.decode();
-  return (part.html ? htmlText(text) : text).replace(/\s+/g, " ").trim().slice(0, SNIPPET_LENGTH);
+  return cutText((part.html ? htmlToText(text) : text).replace(/\s+/g, " ").trim(), SNIPPET_LENGTH);
 }
 
 const iso = (date: Date | string | undefined) => {

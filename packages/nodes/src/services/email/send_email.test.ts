@@ -67,9 +67,18 @@ test("sends from the connection's address after logging in; the server gets the 
   assert.match(message.raw, /<p>All tests <b>passed<\/b>\.<\/p>/);
 
   assert.equal(header(message.raw, "Message-ID"), output.message_id);
-  assert.match(output.message_id as string, /^<[0-9a-f]{32}\.area@example\.com>$/);
+  assert.match(output.message_id as string, /^<[0-9a-f]{40}@example\.com>$/);
   assert.deepEqual(output.accepted, ["bob@example.org", "carol@example.org", "team@example.org"]);
   assert.deepEqual(output.rejected, []);
+});
+
+test("optional fields left blank (as a form leaves them) are no cc and no Reply-To", async (t) => {
+  const server = await fake(t);
+  await sendEmail.run(context(server), { ...MESSAGE, cc: " ", reply_to: "" });
+  const [message] = server.messages;
+  assert.deepEqual(message.envelope.to, ["bob@example.org"]);
+  assert.equal(header(message.raw, "Cc"), undefined);
+  assert.equal(header(message.raw, "Reply-To"), undefined);
 });
 
 test("a retried send has the same Message-ID (mail systems deduplicate by it); another event gets another", async (t) => {

@@ -1,34 +1,16 @@
 import { z } from "zod";
-import { sha256Hex } from "../../bytes.ts";
 import { parseParams, type ReactionDefinition } from "../../define.ts";
+import { addressList, addressOf, messageIdFor } from "../../mail.ts";
 import { readCredentials, smtpSettings, withSmtp } from "./api.ts";
 
 /** Recipients a message may have (to and cc together): an AREA is not a mailing list. */
 const MAX_RECIPIENTS = 50;
 
-/** `ada@example.com` or `Ada Lovelace <ada@example.com>`. */
-const ADDRESS = /^(?:[^<>]*<([^<>\s]+)>|([^<>\s]+))$/;
-
-/** The address inside `Name <address>` or a bare address, if it is a valid one. */
-function addressOf(entry: string): string | undefined {
-  const [, bracketed, bare] = ADDRESS.exec(entry) ?? [];
-  const address = bracketed ?? bare;
-  return address !== undefined && z.email().safeParse(address).success ? address : undefined;
-}
-
-/** Comma-separated addresses, each checked; the list as written (names kept). */
-const addressList = (description: string, placeholder: string) =>
-  z.string().trim().min(1).max(10_000).transform((value, ctx) => {
-    const entries = value.split(",").map((entry) => entry.trim()).filter(Boolean);
-    if (entries.length === 0) ctx.addIssue({ code: "custom", message: "needs at least one address" });
-    for (const entry of entries) {
-      if (!addressOf(entry)) ctx.addIssue({ code: "custom", message: `"${entry}" is not an email address` });
-    }
-    return entries;
-  }).meta({ description, placeholder });
-
 const params = z.object({
-  to: addressList("Recipients, comma-separated", "ada@example.com, Bob <bob@example.org>"),
+  to: addressList({
+    description: "Recipients, comma-separated",
+    placeholder: "ada@example.com, Bob <bob@example.org>",
+  }),
   subject: z.string().max(998).transform((subject) => subject.replace(/[\r\n]+\s*/g, " ").trim()).meta({
     description: "The subject (line breaks become spaces)",
   }),
@@ -36,8 +18,13 @@ const params = z.object({
   html: z.string().max(1_000_000).optional().meta({
     description: "The message as HTML (optional; mail clients that show HTML prefer it to the text)",
   }),
-  cc: addressList("Copy recipients, comma-separated (optional)", "team@example.com").optional(),
-  reply_to: z.string().trim().refine((value) => addressOf(value) !== undefined, "must be an email address")
+  cc: addressList({
+    description: "Copy recipients, comma-separated (optional)",
+    placeholder: "team@example.com",
+    allowBlank: true,
+  }).optional(),
+  reply_to: z.string().trim()
+    .refine((value) => value === "" || addressOf(value) !== undefined, "must be an email address")
     .optional().meta({ description: "Where replies go, when not to your address (optional)" }),
 }).refine((message) => message.to.length + (message.cc?.length ?? 0) <= MAX_RECIPIENTS, {
   message: `at most ${MAX_RECIPIENTS} recipients (to and cc together)`,
@@ -45,14 +32,13 @@ const params = z.object({
 });
 
 /**
- * SMTP has no idempotency key. The Message-ID is derived from the execution's idempotency key, so a
- * send retried after an ambiguous failure (the connection lost after DATA, before the server's 250)
- * carries the same Message-ID as the first attempt: mail systems and clients that deduplicate by
- * Message-ID (RFC 5322 §3.6.4: one message, one id) show it once, and the output names the same id.
+ * SMTP has no idempotency key. The Message-ID is derived from the execution's idempotency key (in the
+ * sender's domain), so a send retried after an ambiguous failure (the connection lost after DATA,
+ * before the server's 250) carries the same Message-ID as the first attempt: mail systems and clients
+ * that deduplicate by Message-ID show it once, and the output names the same id.
  */
 async function messageIdOf(idempotencyKey: string, fromAddress: string): Promise<string> {
-  const domain = fromAddress.slice(fromAddress.lastIndexOf("@") + 1);
-  return `<${(await sha256Hex(idempotencyKey)).slice(0, 32)}.area@${domain}>`;
+  return `<${await messageIdFor(idempotencyKey, fromAddress.slice(fromAddress.lastIndexOf("@") + 1))}>`;
 }
 
 /** Addresses as nodemailer reports them (strings, or objects for some transports), as strings. */
@@ -79,7 +65,7 @@ export const sendEmail: ReactionDefinition = {
         from: { name: credentials.display_name ?? "", address: credentials.address },
         to: message.to,
         cc: message.cc,
-        replyTo: message.reply_to,
+        replyTo: message.reply_to || undefined,
         subject: message.subject,
         text: message.text,
         html: message.html,

@@ -15,6 +15,18 @@ export const pullRequestOutputs = {
   draft: z.boolean().meta({ description: "Whether the pull request is a draft" }),
 };
 
+/** The pull request in both actions' samples. */
+export const pullRequestSample = {
+  number: 42,
+  title: "Add a dark theme",
+  body: "Closes #41.",
+  html_url: "https://github.com/octocat/hello-world/pull/42",
+  author: "hubot",
+  head_branch: "dark-theme",
+  base_branch: "main",
+  draft: false,
+};
+
 /** The pull request of a delivery, or null when the payload has none. */
 export function pullRequestFields(payload: Record<string, unknown>): Record<string, unknown> | null {
   const pull = jsonObject(payload.pull_request);

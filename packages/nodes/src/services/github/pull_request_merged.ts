@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { ActionDefinition } from "../../define.ts";
 import { repository } from "./params.ts";
 import { at, flag, text } from "./payload.ts";
-import { pullRequestFields, pullRequestOutputs } from "./pull_request.ts";
+import { pullRequestFields, pullRequestOutputs, pullRequestSample } from "./pull_request.ts";
 import { repositoryEventOutputs, repositoryHookTrigger } from "./repository_hook.ts";
 
 /**
@@ -26,14 +26,7 @@ export const pullRequestMerged: ActionDefinition = {
   sample: {
     repository: "octocat/hello-world",
     sender: "octocat",
-    number: 42,
-    title: "Add a dark theme",
-    body: "Closes #41.",
-    html_url: "https://github.com/octocat/hello-world/pull/42",
-    author: "hubot",
-    head_branch: "dark-theme",
-    base_branch: "main",
-    draft: false,
+    ...pullRequestSample,
     merged_by: "octocat",
     merged_at: "2026-01-02T09:30:00Z",
     merge_commit_sha: "e5bd3914e2e596debea16f433f57875b5b90bcd6",

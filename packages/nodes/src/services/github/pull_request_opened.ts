@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { ActionDefinition } from "../../define.ts";
 import { repository } from "./params.ts";
 import { at, text } from "./payload.ts";
-import { pullRequestFields, pullRequestOutputs } from "./pull_request.ts";
+import { pullRequestFields, pullRequestOutputs, pullRequestSample } from "./pull_request.ts";
 import { repositoryEventOutputs, repositoryHookTrigger } from "./repository_hook.ts";
 
 /** https://docs.github.com/en/webhooks/webhook-events-and-payloads#pull_request */
@@ -20,14 +20,7 @@ export const pullRequestOpened: ActionDefinition = {
   sample: {
     repository: "octocat/hello-world",
     sender: "hubot",
-    number: 42,
-    title: "Add a dark theme",
-    body: "Closes #41.",
-    html_url: "https://github.com/octocat/hello-world/pull/42",
-    author: "hubot",
-    head_branch: "dark-theme",
-    base_branch: "main",
-    draft: false,
+    ...pullRequestSample,
     created_at: "2026-01-01T12:00:00Z",
   },
   trigger: {

@@ -102,7 +102,7 @@ async function createRepositoryHook(
   } catch (error) {
     if (!(error instanceof PermanentError && error.status === 422 && HOOK_EXISTS.test(error.message))) throw error;
     id = await findHook(ctx, hooksPath, registration.endpoint);
-    await githubRequest(ctx, "PATCH", `${hooksPath}/${id}`, settings);
+    await (await githubRequest(ctx, "PATCH", `${hooksPath}/${id}`, settings)).body?.cancel();
   }
   return { subscriptionId: `${fullName}/hooks/${id}` };
 }
@@ -130,7 +130,7 @@ async function deleteRepositoryHook(
 ): Promise<void> {
   const { fullName, id } = hookTarget(registration);
   try {
-    await githubRequest(ctx, "DELETE", `${repositoryPath(fullName)}/hooks/${id}`);
+    await (await githubRequest(ctx, "DELETE", `${repositoryPath(fullName)}/hooks/${id}`)).body?.cancel();
   } catch (error) {
     // 404: deleted by hand, or the repository is gone or no longer visible to this account; either
     // way there is nothing left to delete from here.

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { baseUrl, type NodeContext } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
-import { readJson } from "../../fetch.ts";
+import { readJson, refusalParts, withQuery } from "../../fetch.ts";
 
 export const GMAIL_API_URL = "https://gmail.googleapis.com";
 /** Google's OAuth2 hosts: the consent screen, the token and revocation endpoints, OpenID Connect's userinfo. */
@@ -41,10 +41,8 @@ export async function gmailRequest<T>(ctx: NodeContext, request: GmailRequest): 
   if (typeof token !== "string" || token === "") {
     throw new AuthError("the Google connection holds no access token: reconnect the account");
   }
-  const url = new URL(`${baseUrl(ctx.env, "GMAIL_API_URL", GMAIL_API_URL)}/gmail/v1/users/me${request.path}`);
-  for (const [name, value] of Object.entries(request.query ?? {})) {
-    for (const item of [value ?? []].flat()) url.searchParams.append(name, item);
-  }
+  const base = baseUrl(ctx.env, "GMAIL_API_URL", GMAIL_API_URL);
+  const url = withQuery(new URL(`${base}/gmail/v1/users/me${request.path}`), request.query);
   const headers: Record<string, string> = { accept: "application/json", authorization: `Bearer ${token}` };
   if (request.body !== undefined) headers["content-type"] = "application/json";
   let response: Response;
@@ -59,9 +57,6 @@ export async function gmailRequest<T>(ctx: NodeContext, request: GmailRequest): 
   }
   return readJson<T>(response, `Gmail answered ${response.status} without a JSON body`);
 }
-
-/** `<METHOD host/path> answered <status>: <body snippet>`, as the node fetch words a refusal. */
-const REFUSAL = /^(.*? answered \d{3})(?:: (.*))?$/s;
 
 interface GoogleError {
   message?: string;
@@ -96,8 +91,9 @@ function retryAfterInMessage(message: string | undefined, now = Date.now()): num
 /** The same failure in Google's words, reclassified where Google's reason says more than the status. */
 function explain(error: unknown): unknown {
   if (!(error instanceof RetryableError || error instanceof PermanentError)) return error;
-  const [, head, snippet] = REFUSAL.exec(error.message) ?? [];
-  if (!head || snippet === undefined) return error;
+  const refusal = refusalParts(error.message);
+  if (refusal?.snippet === undefined) return error;
+  const { head, snippet } = refusal;
   const google = googleError(snippet);
   const details = [google.status, google.reason].filter(Boolean).join(", ");
   const message = google.message ? `${head}: ${google.message}${details ? ` (${details})` : ""}` : error.message;

@@ -7,6 +7,7 @@ import {
   type TriggerEvent,
 } from "../../define.ts";
 import { RetryableError } from "../../errors.ts";
+import { decodeHtmlEntities } from "../../text.ts";
 import { type GmailMessage, gmailRequest, isNotFound, resolveLabel } from "./api.ts";
 import { labelField } from "./labels.ts";
 
@@ -147,16 +148,6 @@ async function matching(ctx: PollContext, query: string, candidates: GmailMessag
 const header = (message: GmailMessage, name: string) =>
   message.payload?.headers?.find((entry) => entry.name.toLowerCase() === name.toLowerCase())?.value ?? "";
 
-/** Gmail's snippet is HTML-escaped text (`&#39;`, `&amp;`): the outputs carry the text itself. */
-function unescapeHtml(text: string): string {
-  const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
-  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (entity, name: string) => {
-    if (name[0] !== "#") return named[name.toLowerCase()] ?? entity;
-    const code = name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : Number(name.slice(1));
-    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : entity;
-  });
-}
-
 function toEvent(message: GmailMessage): TriggerEvent {
   const sent = Date.parse(header(message, "Date"));
   return {
@@ -167,7 +158,8 @@ function toEvent(message: GmailMessage): TriggerEvent {
       from: header(message, "From"),
       to: header(message, "To"),
       subject: header(message, "Subject"),
-      snippet: unescapeHtml(message.snippet ?? ""),
+      // Gmail's snippet is HTML-escaped text (`&#39;`, `&amp;`): the outputs carry the text itself.
+      snippet: decodeHtmlEntities(message.snippet ?? ""),
       date: new Date(Number.isNaN(sent) ? receivedAt(message) : sent).toISOString(),
       label_ids: message.labelIds ?? [],
     },

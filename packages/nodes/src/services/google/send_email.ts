@@ -1,28 +1,16 @@
 import { z } from "zod";
-import { base64url, sha256Hex } from "../../bytes.ts";
+import { base64url } from "../../bytes.ts";
 import { parseParams, type ReactionContext, type ReactionDefinition } from "../../define.ts";
+import { addressList, messageIdFor } from "../../mail.ts";
 import { gmailRequest } from "./api.ts";
 
-/** `Name <address>` or a bare address. */
-const ADDRESS_ENTRY = /^(?:[^<>]*<([^<>\s]+)>|([^<>\s]+))$/;
-const email = z.email();
-
-/** Addresses separated by commas, each checked: a typo fails here rather than as a bounce later. */
-const addressList = (description: string, required: boolean) =>
-  z.string().trim().max(10_000)
-    .refine((value) => !required || value !== "", "needs at least one recipient")
-    .refine(
-      (value) =>
-        value === "" || value.split(",").every((entry) => {
-          const match = ADDRESS_ENTRY.exec(entry.trim());
-          return match !== null && email.safeParse(match[1] ?? match[2]).success;
-        }),
-      "must be email addresses separated by commas (`ada@example.com, Bob <bob@example.com>`)",
-    ).meta({ description, placeholder: "ada@example.com" });
-
 const params = z.object({
-  to: addressList("Recipients, separated by commas", true),
-  cc: addressList("Copy recipients, separated by commas", false).optional(),
+  to: addressList({ description: "Recipients, separated by commas", placeholder: "ada@example.com" }),
+  cc: addressList({
+    description: "Copy recipients, separated by commas",
+    placeholder: "ada@example.com",
+    allowBlank: true,
+  }).optional(),
   subject: z.string().max(2000).meta({ description: "The subject; {{placeholders}} are filled in" }),
   text: z.string().max(5_000_000).meta({ description: "The message as plain text; {{placeholders}} are filled in" }),
   html: z.string().max(5_000_000).optional().meta({
@@ -33,14 +21,11 @@ const params = z.object({
 type Params = z.output<typeof params>;
 
 /**
- * The Message-ID of this reaction's email: the same for every attempt of one (event, reaction), so a
- * retry after a send whose answer was lost is found (below) instead of sent twice, and a duplicate that
- * still got through is the same message to the recipients' mail apps. `.invalid` (RFC 2606) never
- * collides with ids a real host issues.
+ * The domain of this reaction's Message-IDs (messageIdFor: the same for every attempt of one event and
+ * reaction, so a retry after a send whose answer was lost is found, below, instead of sent twice).
+ * `.invalid` (RFC 2606) never collides with ids a real host issues.
  */
-async function messageIdOf(idempotencyKey: string): Promise<string> {
-  return `${(await sha256Hex(idempotencyKey)).slice(0, 40)}@area.invalid`;
-}
+const MESSAGE_ID_DOMAIN = "area.invalid";
 
 /**
  * The RFC 2822 message, built by nodemailer's MailComposer (header encoding, folding, multipart). It is
@@ -50,7 +35,7 @@ async function compose(message: Params, messageId: string): Promise<Uint8Array> 
   const { default: MailComposer } = await import("nodemailer/lib/mail-composer");
   return await new MailComposer({
     to: message.to,
-    cc: message.cc || undefined,
+    cc: message.cc,
     subject: message.subject,
     text: message.text,
     html: message.html || undefined,
@@ -80,7 +65,7 @@ export const sendEmail: ReactionDefinition = {
   params,
   async run(ctx, raw) {
     const message = parseParams(params, raw);
-    const messageId = await messageIdOf(ctx.idempotencyKey);
+    const messageId = await messageIdFor(ctx.idempotencyKey, MESSAGE_ID_DOMAIN);
     const earlier = await sentBefore(ctx, messageId);
     if (earlier) return { id: earlier.id, thread_id: earlier.threadId };
     const sent = await gmailRequest<{ id: string; threadId: string }>(ctx, {

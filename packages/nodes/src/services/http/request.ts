@@ -2,6 +2,7 @@ import { z } from "zod";
 import { parseParams, type ReactionDefinition } from "../../define.ts";
 import { PermanentError } from "../../errors.ts";
 import { readCapped } from "../../fetch.ts";
+import { cutText } from "../../text.ts";
 
 const params = z.object({
   url: z.url({ protocol: /^https?$/ }).meta({
@@ -41,14 +42,8 @@ export const request: ReactionDefinition = {
         const value = response.headers.get(name);
         return value === null ? [] : [[name, value]];
       })),
-      body: cut(read.text, RECORDED_BODY_CHARS),
+      body: cutText(read.text, RECORDED_BODY_CHARS),
       truncated: read.truncated || read.text.length > RECORDED_BODY_CHARS,
     };
   },
 };
-
-/** The first `max` UTF-16 units, without splitting a surrogate pair (a lone half is invalid in jsonb). */
-function cut(text: string, max: number): string {
-  const end = /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max;
-  return text.slice(0, end);
-}

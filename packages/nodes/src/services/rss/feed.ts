@@ -7,6 +7,7 @@
 import { XMLParser } from "fast-xml-parser";
 import { PermanentError } from "../../errors.ts";
 import { isJsonObject } from "../../json.ts";
+import { cutText, htmlToText } from "../../text.ts";
 
 export interface FeedItem {
   title: string;
@@ -81,7 +82,7 @@ function rss(root: Node, baseUrl: string): Feed {
   const items = list(channel.item).filter(isJsonObject).map((item) => ({
     title: text(item.title),
     link: absolute(text(item.link), baseUrl),
-    summary: htmlToText(text(item.description) || text(item["content:encoded"])),
+    summary: htmlToText(text(item.description) || text(item["content:encoded"]), MAX_SUMMARY_CHARS),
     published_at: isoDate(text(item.pubDate) || text(item["dc:date"])),
     author: text(item.author) || text(item["dc:creator"]) || undefined,
     guid: text(item.guid),
@@ -94,7 +95,7 @@ function rdf(root: Node, baseUrl: string): Feed {
   const items = list(root.item).filter(isJsonObject).map((item) => ({
     title: text(item.title),
     link: absolute(text(item.link), baseUrl),
-    summary: htmlToText(text(item.description) || text(item["content:encoded"])),
+    summary: htmlToText(text(item.description) || text(item["content:encoded"]), MAX_SUMMARY_CHARS),
     published_at: isoDate(text(item["dc:date"])),
     author: text(item["dc:creator"]) || undefined,
     guid: typeof item["@_rdf:about"] === "string" ? item["@_rdf:about"] : "",
@@ -119,7 +120,9 @@ function atom(feed: Node, baseUrl: string): Feed {
 function textConstruct(value: unknown): string {
   const node = first(value);
   const type = isJsonObject(node) ? node["@_type"] : undefined;
-  return type === "html" ? htmlToText(text(node)) : cut(text(node).replace(/\s+/g, " ").trim(), MAX_SUMMARY_CHARS);
+  return type === "html"
+    ? htmlToText(text(node), MAX_SUMMARY_CHARS)
+    : cutText(text(node).replace(/\s+/g, " ").trim(), MAX_SUMMARY_CHARS);
 }
 
 function authorName(value: unknown): string | undefined {
@@ -145,108 +148,4 @@ function isoDate(value: string): string | undefined {
   if (!value) return undefined;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-}
-
-const NAMED_ENTITIES: Record<string, string> = {
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: '"',
-  apos: "'",
-  nbsp: " ",
-  hellip: "…",
-  mdash: "—",
-  ndash: "–",
-  lsquo: "‘",
-  rsquo: "’",
-  ldquo: "“",
-  rdquo: "”",
-  laquo: "«",
-  raquo: "»",
-  copy: "©",
-  reg: "®",
-  trade: "™",
-  euro: "€",
-};
-
-function decodeEntities(value: string): string {
-  return value.replace(/&(#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z]{2,8});/g, (entity, name: string) => {
-    if (name.startsWith("#")) {
-      const code = name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-      return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : entity;
-    }
-    return NAMED_ENTITIES[name] ?? entity;
-  });
-}
-
-/** Tags after which a reader sees a new line. */
-const LINE_BREAKS = new Set([
-  "br",
-  "/p",
-  "/div",
-  "/li",
-  "/h1",
-  "/h2",
-  "/h3",
-  "/h4",
-  "/h5",
-  "/h6",
-  "/tr",
-  "/blockquote",
-]);
-
-/**
- * HTML as the text a reader sees, roughly: scripts, styles and comments dropped, block ends as line
- * breaks, other tags removed, entities decoded, blank runs collapsed; cut to MAX_SUMMARY_CHARS.
- * One pass with indexOf, no backtracking regex: a hostile feed cannot make it quadratic.
- */
-export function htmlToText(html: string): string {
-  const lower = html.toLowerCase();
-  let out = "";
-  let i = 0;
-  while (i < html.length) {
-    const lt = html.indexOf("<", i);
-    if (lt < 0) {
-      out += html.slice(i);
-      break;
-    }
-    out += html.slice(i, lt);
-    if (html.startsWith("<!--", lt)) {
-      const end = html.indexOf("-->", lt + 4);
-      i = end < 0 ? html.length : end + 3;
-      continue;
-    }
-    // A tag starts with a letter, "/", "!" or "?"; any other "<" is text ("a < b").
-    const name = /^<(\/?[A-Za-z][A-Za-z0-9]*|[!?])/.exec(html.slice(lt, lt + 12))?.[1]?.toLowerCase();
-    if (name === undefined) {
-      out += "<";
-      i = lt + 1;
-      continue;
-    }
-    const gt = html.indexOf(">", lt);
-    if (gt < 0) {
-      // No ">" anywhere after: no tag can follow, the rest is text.
-      out += html.slice(lt);
-      break;
-    }
-    i = gt + 1;
-    if (name === "script" || name === "style") {
-      const close = lower.indexOf(`</${name}`, i);
-      const end = close < 0 ? -1 : html.indexOf(">", close);
-      i = end < 0 ? html.length : end + 1;
-    } else if (LINE_BREAKS.has(name)) {
-      out += "\n";
-    }
-  }
-  const plain = decodeEntities(out)
-    .replace(/[ \t\r\f\v\u00a0]+/g, " ")
-    .replace(/ ?\n[\n ]*/g, "\n")
-    .trim();
-  return cut(plain, MAX_SUMMARY_CHARS);
-}
-
-/** The first `max` UTF-16 units, without splitting a surrogate pair (a lone half is invalid in jsonb). */
-function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  return text.slice(0, /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max);
 }

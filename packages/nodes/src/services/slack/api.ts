@@ -6,7 +6,7 @@
 // https://docs.slack.dev/apis/web-api/rate-limits
 import { baseUrl, type NodeContext } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
-import { readJson, retryAfterSeconds } from "../../fetch.ts";
+import { readJson, retryAfterSeconds, withQuery } from "../../fetch.ts";
 
 export const SLACK_API_URL = "https://slack.com/api";
 /** Where users authorize the app (the browser's side of OAuth): https://slack.com/oauth/v2/authorize. */
@@ -93,9 +93,7 @@ export async function slackCall(
   const url = new URL(`${baseUrl(ctx.env, "SLACK_API_URL", SLACK_API_URL)}/${method}`);
   const headers: Record<string, string> = { accept: "application/json", authorization: `Bearer ${token}` };
   if (options.read) {
-    for (const [name, value] of Object.entries(args)) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
-    }
+    withQuery(url, args as Record<string, string | number | boolean | undefined>);
   } else {
     // Without the charset Slack answers with a `missing_charset` warning.
     headers["content-type"] = "application/json; charset=utf-8";

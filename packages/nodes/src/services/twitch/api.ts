@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { baseUrl, type Env, type NodeContext } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
-import { readJson } from "../../fetch.ts";
+import { readJson, refusalParts, withQuery } from "../../fetch.ts";
 
 export const TWITCH_API_URL = "https://api.twitch.tv";
 export const TWITCH_OAUTH_URL = "https://id.twitch.tv";
@@ -112,7 +112,7 @@ export async function twitchUser(ctx: NodeContext, login: string | undefined, fi
 }
 
 /** The operator's Twitch application id: every Helix call names it in Client-Id. */
-export function twitchClientId(env: Env): string {
+function twitchClientId(env: Env): string {
   const clientId = env.TWITCH_CLIENT_ID?.trim();
   if (!clientId) throw new PermanentError("TWITCH_CLIENT_ID is not set: the Twitch application is not configured");
   return clientId;
@@ -133,10 +133,7 @@ async function send(ctx: NodeContext, request: HelixRequest, token: string): Pro
     authorization: `Bearer ${token}`,
   };
   if (request.body !== undefined) headers["content-type"] = "application/json";
-  const url = new URL(`${baseUrl(ctx.env, "TWITCH_API_URL", TWITCH_API_URL)}${request.path}`);
-  for (const [name, value] of Object.entries(request.query ?? {})) {
-    if (value !== undefined) url.searchParams.set(name, value);
-  }
+  const url = withQuery(new URL(`${baseUrl(ctx.env, "TWITCH_API_URL", TWITCH_API_URL)}${request.path}`), request.query);
   try {
     return await ctx.fetch(url, {
       method: request.method,
@@ -148,15 +145,12 @@ async function send(ctx: NodeContext, request: HelixRequest, token: string): Pro
   }
 }
 
-/** `<METHOD host/path> answered <status>: <body snippet>`, as the node fetch words a refusal. */
-const REFUSAL = /^(.*? answered \d{3})(?:: (.*))?$/s;
-
 /** The same error class in Twitch's words; a 429 without Retry-After waits until Ratelimit-Reset. */
 function explain(error: unknown): unknown {
   if (!(error instanceof RetryableError || error instanceof PermanentError)) return error;
-  const [, head, snippet] = REFUSAL.exec(error.message) ?? [];
-  const words = snippet === undefined ? undefined : describeTwitchError(snippet);
-  const message = head && words ? `${head}: ${words}` : error.message;
+  const refusal = refusalParts(error.message);
+  const words = refusal?.snippet === undefined ? undefined : describeTwitchError(refusal.snippet);
+  const message = refusal && words ? `${refusal.head}: ${words}` : error.message;
   const options = { status: error.status, cause: error };
   if (error instanceof RetryableError) {
     const reset = error.status === 429 ? rateLimitResetSeconds(error.headers) : undefined;
@@ -170,7 +164,7 @@ function explain(error: unknown): unknown {
 }
 
 /** Seconds until `Ratelimit-Reset` (the epoch second Twitch's token bucket refills), else undefined. */
-export function rateLimitResetSeconds(headers: Headers | undefined, now = Date.now()): number | undefined {
+function rateLimitResetSeconds(headers: Headers | undefined, now = Date.now()): number | undefined {
   const value = headers?.get("ratelimit-reset")?.trim();
   if (!value || !/^\d{1,12}$/.test(value)) return undefined;
   return Math.max(0, Math.ceil(Number(value) - now / 1000));
@@ -206,7 +200,7 @@ const oauthBase = (env: Env) => baseUrl(env, "TWITCH_OAUTH_URL", TWITCH_OAUTH_UR
 const appTokenKey = (env: Env) => `${oauthBase(env)} ${twitchClientId(env)}`;
 
 /** The application's access token: cached until a minute before it expires; concurrent callers share one grant. */
-export async function appAccessToken(ctx: NodeContext): Promise<string> {
+async function appAccessToken(ctx: NodeContext): Promise<string> {
   const key = appTokenKey(ctx.env);
   const cached = appTokens.get(key);
   if (cached && cached.expiresAtMs - EXPIRY_MARGIN_MS > Date.now()) return cached.accessToken;
