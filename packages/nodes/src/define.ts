@@ -138,7 +138,11 @@ export interface ReactionDefinition {
   name: string;
   description: string;
   params: Fields;
-  /** Does the work; the returned object is recorded as the reaction's output. */
+  /**
+   * Does the work; the returned object is recorded as the reaction's output. On an AuthError from an
+   * OAuth2 connection the worker refreshes the token and calls run once more from the start, so a run
+   * makes its one changing call last, after any reads that may be refused.
+   */
   run(ctx: ReactionContext, params: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 

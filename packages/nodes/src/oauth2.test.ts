@@ -242,8 +242,10 @@ test("refresh: new tokens, the old refresh token kept when none comes back; inva
 test("identity: fields by dotted path with the API's headers; a refusal or no id is identity_failed", async (t) => {
   let status = 200;
   const api = await server(t, (_, response) => {
-    response.writeHead(status, { "content-type": "application/json" })
-      .end(JSON.stringify({ data: { id: 42, login: "ada", contact: { email: null } } }));
+    const body = status === 200 ? { data: { id: 42, login: "ada", contact: { email: null } } } : {
+      message: "Bad credentials",
+    };
+    response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
   });
   const env = { P_URL: api.origin };
   assert.deepEqual(await fetchIdentity(provider(), env, "at", fetch), { id: "42", login: "ada", email: null });
@@ -252,7 +254,9 @@ test("identity: fields by dotted path with the API's headers; a refusal or no id
   status = 401;
   await assert.rejects(
     fetchIdentity(provider(), env, "at", fetch),
-    (error) => error instanceof OAuth2Error && error.code === "identity_failed" && /401/.test(error.message),
+    (error) =>
+      error instanceof OAuth2Error && error.code === "identity_failed" &&
+      /status 401: \{"message":"Bad credentials"\}/.test(error.message),
   );
   status = 200;
   await assert.rejects(

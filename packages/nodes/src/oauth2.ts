@@ -267,8 +267,9 @@ export async function fetchIdentity(
       },
     });
     if (!response.ok) {
-      await response.body?.cancel();
-      throw new Error(`status ${response.status}`);
+      // The start of the provider's answer says why (a scope missing, an app suspended, …).
+      const said = (await response.text().catch(() => "")).replace(/\s+/g, " ").trim().slice(0, 200);
+      throw new Error(`status ${response.status}${said ? `: ${said}` : ""}`);
     }
     body = await response.json();
     // An `error` field is a refusal, as at the token endpoint (Slack: 200 and {"ok": false, "error": …}).
