@@ -11,7 +11,7 @@ export interface WorkerConfig {
   concurrency: number;
   /** Jobs fetched per round trip. */
   batchSize: number;
-  /** Executions of one user's AREAs running at once across all workers (pg-boss groupConcurrency). */
+  /** Executions of one user's AREAs running at once across all workers (group_slots.ts; pg-boss groupConcurrency). */
   groupConcurrency: number;
   /** How long SIGTERM waits for in-flight jobs before exiting. */
   shutdownTimeoutMs: number;

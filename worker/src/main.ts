@@ -14,6 +14,7 @@ import { TriggerCounters } from "./counters.ts";
 import { DefinitionCache } from "./definitions.ts";
 import { createEgress } from "./egress.ts";
 import { createExecutor } from "./execute.ts";
+import { createGroupSlots } from "./group_slots.ts";
 import { startHealthServer } from "./health.ts";
 import { createMetrics } from "./metrics.ts";
 import { createPoller } from "./poll.ts";
@@ -110,6 +111,8 @@ const execute = createExecutor({
     });
   },
 });
+// The exact per-user cap: pg-boss's groupConcurrency below is only a coarse filter (group_slots.ts).
+const groupSlots = createGroupSlots({ pool, cap: config.groupConcurrency, metrics, log });
 const poll = createPoller({ pool, catalogue, makeContext, log });
 const registrar = createRegistrar({ pool, keyring, catalogue, makeContext, publicUrl: config.publicUrl, log });
 
@@ -167,7 +170,7 @@ await work("area.execute", {
   groupConcurrency: config.groupConcurrency,
   batchSize: Math.min(config.batchSize, config.groupConcurrency),
   pollingIntervalSeconds: 2,
-}, execute);
+}, groupSlots(execute));
 // One poll per hook at a time (the group is the hook): a slow poll never races its cursor.
 await work("hook.poll", { localConcurrency: config.concurrency, groupConcurrency: 1, pollingIntervalSeconds: 1 }, poll);
 const registrationLimits = { localConcurrency: 1, groupConcurrency: 1, pollingIntervalSeconds: 5 };

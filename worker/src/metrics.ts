@@ -20,7 +20,7 @@ export function createMetrics(pool: pg.Pool): Metrics {
   const executions = new Counter({
     name: "area_executions_total",
     help:
-      "Executions finished by this worker, by status (success, failed, skipped, partial_success, retry, rescheduled).",
+      "Executions finished by this worker, by status (success, failed, skipped, partial_success, retry, rescheduled), and deferred (not started: the user's executions were at their cap).",
     labelNames: ["status"] as const,
     registers: [registry],
   });
