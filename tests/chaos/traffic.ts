@@ -106,13 +106,16 @@ export async function sendEvents(
     }
   };
   const sends: Promise<void>[] = [];
+  // The first failure, kept until every send has ended: a rejection nobody awaits yet would end the process.
+  let failure: unknown;
   const start = Date.now();
-  for (let i = 0; i < options.count; i++) {
+  for (let i = 0; i < options.count && failure === undefined; i++) {
     const wait = start + (i * 1000) / options.rate - Date.now();
     if (wait > 1) await sleep(wait);
-    sends.push(send(first + i));
+    sends.push(send(first + i).catch((error) => void (failure ??= error)));
   }
   await Promise.all(sends);
+  if (failure !== undefined) throw failure;
   return result;
 }
 
