@@ -3,7 +3,7 @@
 // statement, without a lock, so the fetch loops of this worker and of others, fetching at the same
 // moment, each see the same count and together start more than the cap. Before an execution
 // starts, private.claim_execution_slots() (supabase/migrations/*_group_slots.sql) admits the job
-// under its group's advisory lock, or defers it (a new job for the event a second or two later,
+// under its group's advisory lock, or defers it (a new job for the event 0.2-0.4 s later,
 // spending no attempt). Why this and not the alternatives:
 // - a slot is a mark on the job's own row, counted only while the job is active in that attempt,
 //   so it is given back by the job's completion or failure, with no release round trip, and a

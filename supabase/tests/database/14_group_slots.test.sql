@@ -66,8 +66,8 @@ select is((select count(*)::int from replacement), 1, 'a new job runs the same e
 select is((select (data ->> 'attemptsBefore')::int from replacement), 0, 'without spending an attempt');
 select is((select created_on from replacement), (select created_on from pgboss.job where id = pg_temp.job(3)),
   'in the event''s place in line');
-select ok((select start_after - now() between interval '1 second' and interval '2 seconds' from replacement),
-  'a second or two later');
+select ok((select start_after - now() between interval '200 milliseconds' and interval '400 milliseconds' from replacement),
+  'a few hundred milliseconds later');
 select is((select retry_limit || ' ' || dead_letter from replacement), '7 area.dead',
   'with the job''s retry budget and dead letter queue');
 
