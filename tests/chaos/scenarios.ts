@@ -61,16 +61,43 @@ export function workerKilled(stack: ChaosStack, size: Size): Promise<Figures> {
         delivery.at < killedAt
       ))
     ).length;
-    const result = await tally(ledger, sent.accepted.keys(), 120_000);
+    await tally(ledger, sent.accepted.keys(), 120_000);
+    // The killed worker's jobs wait for their heartbeat to time out, then for their retry's delay.
+    await waitFor("every execution job of the AREA to settle", async () => {
+      const { rows: [pending] } = await stack.pool.query<{ n: number }>(
+        `select count(*)::int as n from pgboss.job j join public.hook_logs l on l.id = (j.data ->> 'hookLogId')::uuid
+         where j.name = 'area.execute' and j.state < 'completed' and l.area_id = $1`,
+        [area.id],
+      );
+      return pending.n === 0;
+    }, 120_000);
+    // Counted once they settled: a retried job whose first request had reached the receiver repeats it.
+    const result = await tally(ledger, sent.accepted.keys());
     await stack.stopWorkers();
     assert.deepEqual(result.missing, [], "every accepted event is delivered");
     assert.equal(result.repeatedWithNewKey, 0, "a repeat carries the first delivery's Idempotency-Key");
-    // Recovery: until every event accepted before the kill had reached the receiver.
+    // Recovery: the killed worker's jobs are the ones retried (the receiver never fails); the last of
+    // them started again this long after the kill (heartbeat timeout, then the retry's delay). Drained: every event accepted before the kill
+    // delivered, the backlog the two others worked through included.
+    const { rows: [retried] } = await stack.pool.query<{ jobs: number; last_start_ms: number | null }>(
+      `select count(*)::int as jobs, extract(epoch from max(j.started_on)) * 1000 as last_start_ms
+       from pgboss.job j join public.hook_logs l on l.id = (j.data ->> 'hookLogId')::uuid
+       where j.name = 'area.execute' and j.retry_count > 0 and l.area_id = $1`,
+      [area.id],
+    );
     const before = [...sent.accepted].filter(([, at]) => at < killedAt).map(([seq]) => seq);
-    const recoveryMs = Math.max(0, ...before.map((seq) => ledger.deliveries.get(seq)![0].at - killedAt));
+    const drainedMs = Math.max(0, ...before.map((seq) => ledger.deliveries.get(seq)![0].at - killedAt));
     assert.ok(inFlightAtKill > 0, "events were in flight when the worker was killed");
-    assert.ok(recoveryMs < 60_000, `recovered in ${recoveryMs} ms: heartbeats, not the 15-minute expiry`);
-    return { ...counts(result), in_flight_at_kill: inFlightAtKill, recovery_ms: recoveryMs };
+    assert.ok(retried.jobs > 0, "the killed worker's jobs were retried by the others");
+    const recoveryMs = Math.round(Number(retried.last_start_ms) - killedAt);
+    assert.ok(recoveryMs < 60_000, `its jobs restarted within ${recoveryMs} ms: heartbeats, not the 15-minute expiry`);
+    return {
+      ...counts(result),
+      in_flight_at_kill: inFlightAtKill,
+      jobs_retried: retried.jobs,
+      recovery_ms: recoveryMs,
+      drained_ms: drainedMs,
+    };
   });
 }
 
