@@ -171,7 +171,9 @@ await work("area.execute", {
   batchSize: Math.min(config.batchSize, config.groupConcurrency),
   pollingIntervalSeconds: 2,
 }, groupSlots(execute));
-// One poll per hook at a time (the group is the hook): a slow poll never races its cursor.
+// One poll per hook at a time (the group is the hook), as far as pg-boss's group count goes: it
+// counts inside each fetch, without a lock, so two overdue slots of a hook fetched at the same
+// moment can overlap. Their events are stored once (dedupe keys); the cursor last written wins.
 await work("hook.poll", { localConcurrency: config.concurrency, groupConcurrency: 1, pollingIntervalSeconds: 1 }, poll);
 const registrationLimits = { localConcurrency: 1, groupConcurrency: 1, pollingIntervalSeconds: 5 };
 await work("hook.subscribe", registrationLimits, registrar.subscribe);
