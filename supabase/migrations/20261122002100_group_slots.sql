@@ -23,6 +23,7 @@ security definer
 set search_path = ''
 as $$
 declare
+  job_id uuid;
   admitted uuid[];
   deferred uuid[];
   replacements private.pgboss_job[];
@@ -35,13 +36,17 @@ begin
   if jsonb_typeof(jobs) is distinct from 'array' then
     raise exception 'jobs: must be an array of {id, retry_count}' using errcode = '22023';
   end if;
+  -- Every job below is found by its own primary key probe (a LATERAL subquery with LIMIT 1, which the
+  -- planner keeps as it is): statistics of a queue table are often taken when it is nearly empty, and
+  -- with them the planner would rather read all of area.execute's jobs than look the few up.
   -- The groups' locks in one fixed order, so two workers' calls never wait on each other in a cycle.
   -- Held until this call's transaction ends.
   perform pg_advisory_xact_lock(hashtext('private.claim_execution_slots'), g.key)
   from (select distinct hashtext(j.group_id) as key
-        from pgboss.job j
-        where j.name = 'area.execute' and j.group_id is not null
-          and j.id in (select r.id from jsonb_to_recordset(jobs) as r(id uuid))
+        from jsonb_to_recordset(jobs) as r(id uuid)
+        cross join lateral (select j.group_id from pgboss.job j
+                            where j.name = 'area.execute' and j.id = r.id limit 1) j
+        where j.group_id is not null
         order by 1) g;
   -- A new statement in a volatile function, so a new snapshot: it sees the slots the previous holders
   -- of the locks committed. Jobs no longer active under the attempt the caller holds are neither
@@ -49,8 +54,9 @@ begin
   with requested as (
     select j.id, j.group_id, j.created_on
     from jsonb_to_recordset(jobs) as r(id uuid, retry_count integer)
-    join pgboss.job j on j.name = 'area.execute' and j.id = r.id and j.retry_count = r.retry_count
-    where j.state = 'active'
+    cross join lateral (select j.id, j.group_id, j.created_on, j.retry_count, j.state from pgboss.job j
+                        where j.name = 'area.execute' and j.id = r.id limit 1) j
+    where j.retry_count = r.retry_count and j.state = 'active'
   ),
   held as (
     select a.group_id, count(*)::integer as slots
@@ -74,8 +80,12 @@ begin
   from ranked;
 
   -- The slot: the mark names the attempt, so a retry of the job (retry_count moves on) holds none.
-  update pgboss.job j set output = jsonb_build_object('admitted_attempt', j.retry_count)
-  where j.name = 'area.execute' and j.id = any (admitted) and j.group_id is not null;
+  -- One statement per job: `id = any(...)` is the form the planner reads as "all of the queue's jobs"
+  -- when its statistics are stale (see above); a single id is always a primary key probe.
+  foreach job_id in array admitted loop
+    update pgboss.job j set output = jsonb_build_object('admitted_attempt', j.retry_count)
+    where j.name = 'area.execute' and j.id = job_id and j.group_id is not null;
+  end loop;
 
   if cardinality(deferred) > 0 then
     with done as (
