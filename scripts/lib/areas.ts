@@ -70,28 +70,19 @@ export async function benchNoopArea(pool: pg.Pool, name: string): Promise<{ user
 }
 
 /**
- * A new user's enabled generic webhook (webhook/received) → http/request AREA whose reaction POSTs
- * `body` (JSON with {{placeholders}}) to `url`, once the worker has sealed its webhook secret; with
- * the secret, which create_area shows only once.
+ * A new user's enabled generic webhook (webhook/received) AREA with this one reaction, once the
+ * worker has sealed its webhook secret; with the secret, which create_area shows only once.
  */
-export async function webhookToHttpArea(
+export async function createWebhookArea(
   pool: pg.Pool,
-  options: { name: string; url: string; body: string },
+  name: string,
+  reaction: { service: string; name: string; params: Record<string, unknown> },
 ): Promise<{ area: CreatedArea; secret: string }> {
   const area = await createArea(pool, await createUser(pool), {
-    name: options.name,
+    name,
     enabled: true,
     action: { service: "webhook", name: "received", params: {} },
-    reactions: [{
-      service: "http",
-      name: "request",
-      params: {
-        url: options.url,
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: options.body,
-      },
-    }],
+    reactions: [reaction],
   });
   const secret = area.webhook?.secret;
   if (!secret) throw new Error("create_area returned no webhook secret");
@@ -99,8 +90,25 @@ export async function webhookToHttpArea(
   return { area, secret };
 }
 
+/** A generic webhook AREA (createWebhookArea) whose http/request reaction POSTs `body` (JSON with {{placeholders}}) to `url`. */
+export function webhookToHttpArea(
+  pool: pg.Pool,
+  options: { name: string; url: string; body: string },
+): Promise<{ area: CreatedArea; secret: string }> {
+  return createWebhookArea(pool, options.name, {
+    service: "http",
+    name: "request",
+    params: {
+      url: options.url,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: options.body,
+    },
+  });
+}
+
 /** Waits until the worker has sealed the hook's webhook secret (it does so within seconds of create_area). */
-export async function waitForSealedSecret(pool: pg.Pool, hookJobId: string, timeoutMs = 15_000): Promise<void> {
+async function waitForSealedSecret(pool: pg.Pool, hookJobId: string, timeoutMs = 15_000): Promise<void> {
   await waitFor(`the worker to seal the secret of hook ${hookJobId}`, async () => {
     const { rows } = await pool.query(
       "select 1 from private.hook_job_secrets where hook_job_id = $1 and key_id is not null",

@@ -31,15 +31,13 @@ begin
   return query
   with hooks as (
     -- Numbered so that each answer of ingest_events (by position) goes back to its hook.
+    -- From the account's connections (index user_services_provider_account) to their hooks.
     select h.id, row_number() over (order by h.id) as n
     from public.services s
-    join public.service_actions sa on sa.service_id = s.id and sa.key = action_key
     join public.user_services us on us.service_id = s.id and us.provider_account_id = any (account_ids)
-    join public.hook_jobs h on h.user_service_id = us.id and h.service_action_id = sa.id
-    where s.key = service_key and h.status = 'active' and h.type = 'webhook'
-      and (select coalesce(jsonb_object_agg(p.name, v.value), '{}')
-           from public.area_action_param_values v join public.service_action_params p on p.id = v.param_id
-           where v.area_action_id = h.area_action_id) @> params
+    join private.hook_job_details h on h.connection_id = us.id and h.service = s.key
+    where s.key = service_key and h.action = action_key and h.status = 'active' and h.type = 'webhook'
+      and h.params @> ingest_account_event.params
   )
   select h.id, e.result
   from private.ingest_events((

@@ -39,8 +39,9 @@ export function contextFactory(deps: {
     fetch: deps.egress.fetch,
     env: process.env,
   });
+  const services = new Map(deps.catalogue.map((service) => [service.key, service]));
   const definitionOf = (service: string) => {
-    const definition = deps.catalogue.find((candidate) => candidate.key === service);
+    const definition = services.get(service);
     if (!definition) throw new Error(`service ${service} is not served by this worker`);
     return definition;
   };

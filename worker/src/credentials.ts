@@ -2,6 +2,7 @@
 import { type Keyring, unseal } from "@area/nodes/crypto";
 import { AuthError } from "@area/nodes/errors";
 import type pg from "pg";
+import { coalesce } from "./coalesce.ts";
 
 export interface StoredCredentials {
   /** The decrypted credentials ({} when none are stored). */
@@ -19,28 +20,54 @@ interface CredentialsRow {
   ciphertext: string | null;
 }
 
-const READ = `select c.status, c.token_expires_at, k.key_id, k.ciphertext
+const READ = `select c.id, c.status, c.token_expires_at, k.key_id, k.ciphertext
   from public.user_services c left join private.user_service_credentials k on k.user_service_id = c.id
-  where c.id = $1`;
+  where c.id = any ($1::uuid[])`;
 /** The same row, read after taking the connection's refresh lock (held until the transaction ends). */
 const READ_LOCKED = `select status, token_expires_at, key_id, ciphertext from private.lock_connection_credentials($1)`;
 
-/**
- * The credentials of an active connection; an AuthError when it is gone or not active. With `lock`
- * (on a client in a transaction), read under the connection's refresh lock.
- */
-export async function loadCredentials(
-  db: pg.Pool | pg.PoolClient,
+/** Reads in flight at once (the pool serves the nodes, the bookkeeping and the pollers too). */
+const SLOTS = 2;
+/** Connections per query at most. */
+const MAX_ITEMS = 64;
+
+/** The credentials of an active connection's row; an AuthError when it is gone or not active. */
+async function open(
   keyring: Keyring,
   connectionId: string,
-  options: { lock?: boolean } = {},
+  row: CredentialsRow | undefined,
 ): Promise<StoredCredentials> {
-  const { rows: [row] } = await db.query<CredentialsRow>(options.lock ? READ_LOCKED : READ, [connectionId]);
   if (!row) throw new AuthError(`connection ${connectionId} no longer exists`);
   if (row.status !== "active") throw new AuthError(`connection ${connectionId} is ${row.status}: reconnect it`);
   const stored = { ciphertext: row.ciphertext, tokenExpiresAt: row.token_expires_at };
   if (!row.key_id || !row.ciphertext) return { credentials: {}, ...stored };
   return { credentials: JSON.parse(await unseal(keyring, row.key_id, row.ciphertext)), ...stored };
+}
+
+/**
+ * Reads a connection's credentials (see open()) for a node run. The nodes of executions running side
+ * by side start in the same turn, so their reads share one query (coalesce.ts).
+ */
+export function credentialsReader(
+  pool: pg.Pool,
+  keyring: Keyring,
+): (connectionId: string) => Promise<StoredCredentials> {
+  const read = coalesce<string, CredentialsRow | undefined>(async (connectionIds) => {
+    const { rows } = await pool.query<CredentialsRow & { id: string }>(READ, [connectionIds]);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return connectionIds.map((id) => byId.get(id));
+  }, { slots: SLOTS, maxItems: MAX_ITEMS });
+  return async (connectionId) => open(keyring, connectionId, await read(connectionId));
+}
+
+/** A connection's credentials (see open()), read on a client in a transaction under the connection's refresh lock (refresh.ts). */
+export async function loadLockedCredentials(
+  client: pg.PoolClient,
+  keyring: Keyring,
+  connectionId: string,
+): Promise<StoredCredentials> {
+  const { rows: [row] } = await client.query<CredentialsRow>(READ_LOCKED, [connectionId]);
+  return open(keyring, connectionId, row);
 }
 
 /** The provider refused the credentials: the user must reconnect, and the AREAs using it pause (SQL trigger). */

@@ -17,7 +17,7 @@ import type { Logger } from "@area/nodes/log";
 import { oauth2Client, OAuth2Error, refreshTokens, type TokenSet } from "@area/nodes/oauth2";
 import type pg from "pg";
 import type { ContextFactory, ContextOptions } from "./context.ts";
-import { loadCredentials, type StoredCredentials } from "./credentials.ts";
+import { credentialsReader, loadLockedCredentials, type StoredCredentials } from "./credentials.ts";
 
 export type Credentials = Record<string, unknown>;
 
@@ -73,6 +73,7 @@ export function createRefresher(options: RefresherOptions): TokenRefresher {
   const marginMs = options.marginMs ?? REFRESH_MARGIN_MS;
   const requestTimeoutMs = options.requestTimeoutMs ?? TOKEN_REQUEST_TIMEOUT_MS;
   const lockWaitMs = requestTimeoutMs + LOCK_SLACK_MS;
+  const read = credentialsReader(pool, keyring);
 
   const refreshable = (service: ServiceDefinition, stored: StoredCredentials) =>
     service.auth === "oauth2" && service.oauth2 !== undefined && typeof stored.credentials.refresh_token === "string";
@@ -107,7 +108,7 @@ export function createRefresher(options: RefresherOptions): TokenRefresher {
         "select set_config('lock_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $2, true)",
         [`${lockWaitMs}ms`, `${requestTimeoutMs + LOCK_SLACK_MS}ms`],
       );
-      const stored = await loadCredentials(client, keyring, connectionId, { lock: true });
+      const stored = await loadLockedCredentials(client, keyring, connectionId);
       if (!stale(stored)) {
         await client.query("commit");
         open = false;
@@ -154,7 +155,7 @@ export function createRefresher(options: RefresherOptions): TokenRefresher {
       if (!kept) {
         // Reconnected by the user while we refreshed the old tokens: theirs are the ones to use.
         log.info("refreshed tokens discarded: the connection was reconnected meanwhile", { connectionId });
-        return (await loadCredentials(pool, keyring, connectionId)).credentials;
+        return (await read(connectionId)).credentials;
       }
       log.info("access token refreshed", {
         connectionId,
@@ -181,7 +182,7 @@ export function createRefresher(options: RefresherOptions): TokenRefresher {
   return {
     async credentials(service, connectionId, log, signal) {
       if (connectionId === null) return null;
-      const stored = await loadCredentials(pool, keyring, connectionId);
+      const stored = await read(connectionId);
       if (!refreshable(service, stored) || !expiresWithin(stored, marginMs)) return stored.credentials;
       try {
         const stale = (now: StoredCredentials) => refreshable(service, now) && expiresWithin(now, marginMs);
@@ -201,7 +202,7 @@ export function createRefresher(options: RefresherOptions): TokenRefresher {
     async afterRejection(service, connectionId, rejected, log, signal) {
       if (service.auth !== "oauth2" || service.oauth2 === undefined) return null;
       const sameToken = (stored: StoredCredentials) => stored.credentials.access_token === rejected?.access_token;
-      const stored = await loadCredentials(pool, keyring, connectionId);
+      const stored = await read(connectionId);
       // Another worker refreshed since this token was read: the node runs again with the new one.
       if (!sameToken(stored)) return stored.credentials;
       if (!refreshable(service, stored)) return null;

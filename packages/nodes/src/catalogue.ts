@@ -31,17 +31,22 @@ type JsonSchema = {
   writeOnly?: boolean;
 };
 
-const jsonSchemas = new WeakMap<Fields, JsonSchema>();
+/**
+ * `derive` computed once per schema (the declarations never change, and the worker and the api ask per
+ * job and per request): the same object every time, never to be mutated.
+ */
+function oncePerSchema<T>(derive: (fields: Fields) => T): (fields: Fields) => T {
+  const derived = new WeakMap<Fields, T>();
+  return (fields) => {
+    if (!derived.has(fields)) derived.set(fields, derive(fields));
+    return derived.get(fields)!;
+  };
+}
 
 /** The fields' JSON Schema (input side), derived once per schema: the same object every time, never to be mutated. */
-export function jsonSchema(fields: Fields): JsonSchema {
-  let schema = jsonSchemas.get(fields);
-  if (!schema) {
-    schema = z.toJSONSchema(fields, { io: "input", unrepresentable: "any" }) as JsonSchema;
-    jsonSchemas.set(fields, schema);
-  }
-  return schema;
-}
+export const jsonSchema = oncePerSchema((fields) =>
+  z.toJSONSchema(fields, { io: "input", unrepresentable: "any" }) as JsonSchema
+);
 
 function fieldType(schema: JsonSchema): FieldType {
   if (schema["x-area-type"]) return schema["x-area-type"];
@@ -131,7 +136,16 @@ export function catalogueDocument(services: ServiceDefinition[]) {
   };
 }
 
-const credentialSchemas = new WeakMap<Fields, JsonSchema>();
+/** The credentials' JSON Schema with its secret fields also `writeOnly`. */
+const writeOnlySecrets = oncePerSchema((fields): JsonSchema => {
+  const base = jsonSchema(fields);
+  const properties = Object.fromEntries(
+    Object.entries(base.properties ?? {}).map((
+      [name, property],
+    ) => [name, property["x-area-type"] === "secret" ? { ...property, writeOnly: true } : property]),
+  );
+  return { ...base, properties };
+});
 
 /**
  * The JSON Schema of what an api_key connection holds (the service's declared `apiKey.credentials`),
@@ -140,30 +154,16 @@ const credentialSchemas = new WeakMap<Fields, JsonSchema>();
  */
 export function credentialsSchema(service: ServiceDefinition): JsonSchema | null {
   const fields = service.apiKey?.credentials;
-  if (!fields) return null;
-  let schema = credentialSchemas.get(fields);
-  if (!schema) {
-    const base = jsonSchema(fields);
-    const properties = Object.fromEntries(
-      Object.entries(base.properties ?? {}).map((
-        [name, property],
-      ) => [name, property["x-area-type"] === "secret" ? { ...property, writeOnly: true } : property]),
-    );
-    schema = { ...base, properties };
-    credentialSchemas.set(fields, schema);
-  }
-  return schema;
+  return fields ? writeOnlySecrets(fields) : null;
 }
 
-const secretNames = new WeakMap<Fields, string[]>();
+const secretNames = oncePerSchema((fields) =>
+  fieldRows(fields).filter((row) => row.type === "secret").map((row) => row.name)
+);
 
 /** `values` with every param typed `secret` replaced by "[redacted]": what execution logs may keep. */
 export function redactSecrets(fields: Fields, values: Record<string, unknown>): Record<string, unknown> {
-  let names = secretNames.get(fields);
-  if (!names) {
-    names = fieldRows(fields).filter((row) => row.type === "secret").map((row) => row.name);
-    secretNames.set(fields, names);
-  }
+  const names = secretNames(fields);
   if (names.length === 0) return values;
   const redacted = { ...values };
   for (const name of names) if (redacted[name] !== undefined) redacted[name] = "[redacted]";

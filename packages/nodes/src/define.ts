@@ -1,7 +1,7 @@
 // How a service declares itself. Everything else (catalogue rows, JSON Schemas, about.json,
 // validation, docs) is derived from these declarations: see catalogue.ts.
 import { z } from "zod";
-import { PermanentError } from "./errors.ts";
+import { AuthError, PermanentError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
 /**
@@ -240,6 +240,18 @@ export function secret(description: string) {
  */
 export function baseUrl(env: Env, name: string, fallback: string): string {
   return (env[name]?.trim() || fallback).replace(/\/+$/, "");
+}
+
+/**
+ * The OAuth2 connection's access token (`access_token` of ctx.credentials). Without one the connection
+ * needs the user, not a retry: an AuthError naming `provider`.
+ */
+export function accessToken(ctx: NodeContext, provider: string): string {
+  const token = ctx.credentials?.access_token;
+  if (typeof token !== "string" || token === "") {
+    throw new AuthError(`the ${provider} connection holds no access token: reconnect the account`);
+  }
+  return token;
 }
 
 /** A node's params read with its schema; invalid ones are a PermanentError naming what is wrong. */

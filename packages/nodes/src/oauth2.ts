@@ -3,6 +3,7 @@
 // Runtime-neutral: the caller passes its fetch (the api function's, with a deadline).
 import { base64url, sha256, toBase64 } from "./bytes.ts";
 import { baseUrl, type Env, type OAuth2Definition } from "./define.ts";
+import { parseJsonObject, valueAt } from "./json.ts";
 
 type Fetch = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -106,12 +107,7 @@ async function readTokenResponse(response: Response): Promise<Record<string, unk
   const text = await response.text();
   const type = response.headers.get("content-type") ?? "";
   if (type.includes("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
-  try {
-    const value = JSON.parse(text);
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? value : null;
-  } catch {
-    return null;
-  }
+  return parseJsonObject(text);
 }
 
 const toIso = (seconds: unknown, now: number) =>
@@ -232,13 +228,6 @@ export async function exchangeCode(
   return grantOf(definition, answer.body, answer.at);
 }
 
-function pick(value: unknown, path: string): unknown {
-  return path.split(".").reduce<unknown>(
-    (node, key) => node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined,
-    value,
-  );
-}
-
 const text = (value: unknown) =>
   typeof value === "string" && value !== "" ? value : typeof value === "number" ? String(value) : null;
 
@@ -280,12 +269,12 @@ export async function fetchIdentity(
       cause: error,
     });
   }
-  const id = text(pick(body, definition.identity.id));
+  const id = text(valueAt(body, definition.identity.id));
   if (id === null) throw new OAuth2Error("identity_failed", `${url.host}${url.pathname} named no account id`);
   return {
     id,
-    login: text(pick(body, definition.identity.login)),
-    email: definition.identity.email ? text(pick(body, definition.identity.email)) : null,
+    login: text(valueAt(body, definition.identity.login)),
+    email: definition.identity.email ? text(valueAt(body, definition.identity.email)) : null,
   };
 }
 

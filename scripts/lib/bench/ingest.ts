@@ -6,7 +6,7 @@
 // counted afterwards.
 import autocannon from "autocannon";
 import type pg from "pg";
-import { createArea, createUser, signedWebhookHeaders, waitForSealedSecret } from "../areas.ts";
+import { createWebhookArea, signedWebhookHeaders } from "../areas.ts";
 
 export interface IngestResult {
   requests: number;
@@ -28,15 +28,11 @@ export interface IngestTarget {
 
 /** A generic webhook AREA with a no-op reaction, and its endpoint checked with one signed POST (202 expected). */
 export async function prepareIngest(pool: pg.Pool, functionsUrl: string): Promise<IngestTarget> {
-  const area = await createArea(pool, await createUser(pool), {
-    name: "Bench: webhook intake",
-    enabled: true,
-    action: { service: "webhook", name: "received", params: {} },
-    reactions: [{ service: "bench", name: "noop", params: {} }],
+  const { area, secret } = await createWebhookArea(pool, "Bench: webhook intake", {
+    service: "bench",
+    name: "noop",
+    params: {},
   });
-  const secret = area.webhook?.secret;
-  if (!secret) throw new Error("create_area returned no webhook secret");
-  await waitForSealedSecret(pool, area.hook.id);
   const url = `${functionsUrl}/webhooks/webhook/${area.hook.id}`;
   const body = JSON.stringify({ seq: 0 });
   const response = await fetch(url, {

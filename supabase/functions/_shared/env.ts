@@ -1,6 +1,7 @@
 // What the functions read from their environment, once per isolate.
 import { type Keyring, loadKeyring } from "../../../packages/nodes/src/crypto.ts";
 import { enabledServices } from "../../../packages/nodes/src/registry.ts";
+import type { ServiceDefinition } from "../../../packages/nodes/src/define.ts";
 
 export const env = Deno.env.toObject();
 
@@ -9,6 +10,10 @@ export const publicUrl = env.AREA_PUBLIC_URL ?? env.SUPABASE_URL ?? "http://127.
 
 /** The services declared in packages/nodes that this deployment serves. */
 export const declarations = enabledServices(env);
+
+/** The declared service `key`, if this deployment serves it. */
+export const declaredService = (key: string): ServiceDefinition | undefined =>
+  declarations.find((service) => service.key === key);
 
 let keyring: Promise<Keyring> | undefined;
 

@@ -31,6 +31,10 @@ export function errorBody(code: string, message: string, details?: unknown) {
   return { error: { code, message, ...(details === undefined ? {} : { details }) } };
 }
 
+/** What to tell a client to wait (Retry-After) when a provider asked us to: its own wait, else 5 s; never 0. */
+export const providerRetryAfterSeconds = (error: { retryAfterSeconds?: number }): number =>
+  Math.max(1, Math.ceil(error.retryAfterSeconds ?? 5));
+
 /** A field path as the SQL validation functions write it: `reactions[0].params.url`. */
 export function fieldPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>(

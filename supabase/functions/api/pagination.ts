@@ -11,7 +11,9 @@ function encodeCursor(at: string, id: string): string {
   return btoa(JSON.stringify([at, id])).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-export function decodeCursor(cursor: string): { at: string; id: string } {
+/** Where a page starts: after the row `cursor` names, or at the top (null) without one. */
+export function decodeCursor(cursor: string | undefined): { at: string; id: string } | null {
+  if (cursor === undefined) return null;
   try {
     const [at, id] = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
     if (typeof at === "string" && TIMESTAMP.test(at) && isUuid(id)) {

@@ -15,7 +15,7 @@ import { isUuid } from "../_shared/ids.ts";
 import { type Hook, loadHook, recordRevocation, storeBatch } from "./store.ts";
 import { IngestBatcher, type IngestResult, NotStored } from "./batcher.ts";
 import { MAX_BODY_BYTES, parseBody, readCapped } from "./body.ts";
-import { withRequestLog } from "./delivery_log.ts";
+import { reject, withRequestLog } from "./delivery_log.ts";
 import { slackEvents } from "./slack.ts";
 
 const ACCEPTED_TYPES = ["application/json", "application/*+json", "application/x-www-form-urlencoded", "text/*"];
@@ -114,20 +114,6 @@ function bodyKind(contentType: string | undefined): BodyKind | null {
   if (type === "application/x-www-form-urlencoded") return "form";
   if (type.startsWith("text/")) return "text";
   return null;
-}
-
-function reject(
-  c: Context,
-  delivery: DeliveryLog,
-  outcome: Outcome,
-  status: ContentfulStatusCode,
-  code: string,
-  message: string,
-  details?: unknown,
-  headers?: Record<string, string>,
-): Response {
-  delivery.outcome = outcome;
-  return c.json(errorBody(code, message, details), status, headers);
 }
 
 const tooLarge = (c: Context, delivery: DeliveryLog) =>

@@ -20,10 +20,9 @@ import {
 } from "../../../packages/nodes/src/services/slack/webhook.ts";
 import { database, DatabaseUnavailable, sql } from "../_shared/db.ts";
 import { env } from "../_shared/env.ts";
-import { errorBody } from "../_shared/errors.ts";
 import type { IngestResult } from "./batcher.ts";
 import { MAX_BODY_BYTES, parseBody, readCapped } from "./body.ts";
-import { withRequestLog } from "./delivery_log.ts";
+import { reject, withRequestLog } from "./delivery_log.ts";
 
 /** Slack retries an event not answered within 3 seconds: storing it gets 2.5 of them. */
 const STORE_TIMEOUT_MS = 2_500;
@@ -55,19 +54,6 @@ type SlackDeliveryLog = {
   status?: number;
   error?: string;
 };
-
-function reject(
-  c: Context,
-  delivery: SlackDeliveryLog,
-  outcome: Outcome,
-  status: ContentfulStatusCode,
-  code: string,
-  message: string,
-  headers?: Record<string, string>,
-): Response {
-  delivery.outcome = outcome;
-  return c.json(errorBody(code, message), status, headers);
-}
 
 /** Stores the message in every hook it belongs to: one row per matching hook. */
 function fanOut(teamIds: string[], channel: string, dedupeKey: string, outputs: Record<string, unknown>) {

@@ -70,12 +70,8 @@ export interface FakeSlack {
 /** chat.postMessage: "truncates text after 40,000 characters" and refuses beyond with msg_too_long. */
 const MAX_TEXT_LENGTH = 40_000;
 
-function answer(response: ServerResponse, body: Record<string, unknown>, status = 200, headers = {}) {
-  sendJson(response, status, body, headers);
-}
-
 const refuse = (response: ServerResponse, error: string, extra: Record<string, unknown> = {}) =>
-  answer(response, { ok: false, error, ...extra });
+  sendJson(response, 200, { ok: false, error, ...extra });
 
 /**
  * The arguments of a call: the query string of a GET, else a JSON object or form fields (as Slack
@@ -132,7 +128,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     if (!token || usedCodes.has(code)) return refuse(response, "invalid_code");
     usedCodes.add(code);
     const installation = options.bots[token];
-    return answer(response, {
+    return sendJson(response, 200, {
       ok: true,
       access_token: token,
       token_type: "bot",
@@ -172,7 +168,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     };
     if (typeof args.thread_ts === "string") message.thread_ts = args.thread_ts;
     posted.push(message);
-    return answer(response, {
+    return sendJson(response, 200, {
       ok: true,
       channel: channel.id,
       ts,
@@ -204,7 +200,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
       .sort((a, b) => a.name.localeCompare(b.name));
     const page = listed.slice(offset, offset + limit);
     const next = offset + limit < listed.length ? Buffer.from(`offset:${offset + limit}`).toString("base64") : "";
-    return answer(response, {
+    return sendJson(response, 200, {
       ok: true,
       channels: page.map((channel) => ({
         id: channel.id,
@@ -222,12 +218,14 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     const method = /^\/api\/([a-zA-Z0-9.]+)$/.exec(new URL(request.url, "http://fake").pathname)?.[1];
     if (request.method !== "POST" && request.method !== "GET") return refuse(response, "method_not_supported");
     if (!method || !["auth.test", "chat.postMessage", "conversations.list", "oauth.v2.access"].includes(method)) {
-      return answer(response, { ok: false, error: "unknown_method", req_method: method ?? "" }, 404);
+      return sendJson(response, 404, { ok: false, error: "unknown_method", req_method: method ?? "" });
     }
     if (limited && limited.count > 0) {
       limited.count--;
-      const headers = limited.retryAfter === undefined ? {} : { "retry-after": String(limited.retryAfter) };
-      return answer(response, { ok: false, error: "ratelimited" }, 429, headers);
+      const headers: Record<string, string> = limited.retryAfter === undefined
+        ? {}
+        : { "retry-after": String(limited.retryAfter) };
+      return sendJson(response, 429, { ok: false, error: "ratelimited" }, headers);
     }
     if (failing && failing.count > 0) {
       failing.count--;
@@ -240,7 +238,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     const installation = authenticate(request, args);
     if (typeof installation === "string") return refuse(response, installation);
     if (method === "auth.test") {
-      return answer(response, {
+      return sendJson(response, 200, {
         ok: true,
         url: `https://${installation.team.domain}.slack.com/`,
         team: installation.team.name,
@@ -265,7 +263,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     try {
       handle(request, response);
     } catch (failure) {
-      answer(response, { ok: false, error: "fatal_error", detail: String(failure) }, 500);
+      sendJson(response, 500, { ok: false, error: "fatal_error", detail: String(failure) });
     }
   }, { port: options.port });
   return {

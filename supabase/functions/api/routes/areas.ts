@@ -23,11 +23,11 @@ function present(area: Omit<AreaRow, "webhook"> & { webhook: { endpoint: string;
 
 async function readArea(tx: Transaction, id: string): Promise<AreaRow> {
   const [row] = await tx`select private.area_result(${id}::uuid) as area`;
-  if (!row?.area) throw notFound(id);
+  if (!row?.area) throw areaNotFound(id);
   return present(row.area);
 }
 
-const notFound = (id: string) => new ApiError(404, "not_found", `AREA ${id} not found`);
+export const areaNotFound = (id: string) => new ApiError(404, "not_found", `AREA ${id} not found`);
 const json = (value: unknown) => JSON.stringify(value);
 
 const tags = ["AREAs"];
@@ -79,7 +79,7 @@ export function areaRoutes(app: OpenAPIHono<AuthEnv>) {
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
-      const after = cursor === undefined ? null : decodeCursor(cursor);
+      const after = decodeCursor(cursor);
       const rows = await asCaller(
         c.var.caller.claims,
         (tx) =>
@@ -150,7 +150,7 @@ export function areaRoutes(app: OpenAPIHono<AuthEnv>) {
         (tx) =>
           tx`delete from public.areas a where a.id = ${id}::uuid and a.user_id = ${c.var.caller.id}::uuid returning a.id`,
       );
-      if (deleted.length === 0) throw notFound(id);
+      if (deleted.length === 0) throw areaNotFound(id);
       return c.body(null, 204);
     },
   );

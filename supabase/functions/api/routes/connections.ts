@@ -31,9 +31,9 @@ import type { AuthEnv } from "../../_shared/auth.ts";
 import { Constants } from "../../_shared/database.types.ts";
 import { asCaller, asService, type Transaction } from "../../_shared/db.ts";
 import { nodeEgress } from "../../_shared/egress.ts";
-import { credentialKeyring, declarations, env, publicUrl } from "../../_shared/env.ts";
+import { credentialKeyring, declaredService, env, publicUrl } from "../../_shared/env.ts";
 import { isUuid } from "../../_shared/ids.ts";
-import { ApiError, validationError } from "../../_shared/errors.ts";
+import { ApiError, providerRetryAfterSeconds, validationError } from "../../_shared/errors.ts";
 import { log } from "../../_shared/log.ts";
 import { errors, IdParam } from "../schemas.ts";
 
@@ -48,8 +48,6 @@ const STATE_KEY_PURPOSE = "area/oauth2-state/v1";
 /** A provider that does not answer within this is a failed step, not a hung request. */
 const PROVIDER_TIMEOUT_MS = 10_000;
 
-const definition = (key: string): ServiceDefinition | undefined => declarations.find((service) => service.key === key);
-
 /** Where providers send the browser back: the project's public URL, as registered at the provider. */
 function redirectUri(service: string): string {
   return new URL(`/functions/v1/api/connections/${service}/callback`, publicUrl).href;
@@ -57,13 +55,13 @@ function redirectUri(service: string): string {
 
 /** Whether users can connect to a service now: always for services without OAuth2, else when its client is configured. */
 export function isAvailable(serviceKey: string): boolean {
-  const oauth2 = definition(serviceKey)?.oauth2;
+  const oauth2 = declaredService(serviceKey)?.oauth2;
   return !oauth2 || oauth2Client(oauth2, env) !== null;
 }
 
 /** The JSON Schema of what a connection to an api_key service holds (GET /services), else null. */
 export function credentialsSchemaOf(serviceKey: string): unknown {
-  const found = definition(serviceKey);
+  const found = declaredService(serviceKey);
   return found ? credentialsSchema(found) : null;
 }
 
@@ -278,7 +276,7 @@ export function connectionRoutes(app: OpenAPIHono<AuthEnv>) {
         );
       } catch (error) {
         if (error instanceof RetryableError) {
-          const retryAfter = String(Math.max(1, Math.ceil(error.retryAfterSeconds ?? 5)));
+          const retryAfter = String(providerRetryAfterSeconds(error));
           throw new ApiError(
             503,
             "provider_unavailable",
@@ -354,7 +352,7 @@ export function connectionRoutes(app: OpenAPIHono<AuthEnv>) {
     }),
     async (c) => {
       const { service } = c.req.valid("param");
-      const found = definition(service);
+      const found = declaredService(service);
       if (!found) throw unknownService(service);
       if (!found.oauth2) {
         throw new ApiError(422, "oauth2_not_supported", `${found.name} does not connect with OAuth2`, {
@@ -467,7 +465,7 @@ export function connectionRoutes(app: OpenAPIHono<AuthEnv>) {
 
 /** The declared api_key service named `key`, or a 422 naming the `service` field. */
 function apiKeyService(key: string): ServiceDefinition & { apiKey: NonNullable<ServiceDefinition["apiKey"]> } {
-  const found = definition(key);
+  const found = declaredService(key);
   const refuse = (rule: string, message: string, details: Record<string, unknown> = {}) =>
     new ApiError(422, "validation_failed", `service: ${message}`, {
       issues: [{ path: "service", rule, message }],
@@ -489,7 +487,7 @@ function apiKeyService(key: string): ServiceDefinition & { apiKey: NonNullable<S
 
 /** The callback's work: state, exchange, identity, storage. Throws CallbackFailure with the reason to show. */
 async function completeConnection(service: string, query: z.infer<typeof CallbackQuery>): Promise<string> {
-  const found = definition(service);
+  const found = declaredService(service);
   if (!found?.oauth2) throw new CallbackFailure("invalid_state", `no OAuth2 service "${service}"`);
   if (!query.state) throw new CallbackFailure("invalid_state", "the provider sent no state");
   const state = await openState(query.state, service);
@@ -525,9 +523,17 @@ async function completeConnection(service: string, query: z.infer<typeof Callbac
   return id as string;
 }
 
+/** The connection's credentials in clear, if `userId` owns it and it has any: decrypted only for the call at hand. */
+export async function storedCredentials(connectionId: string, userId: string): Promise<Record<string, unknown> | null> {
+  const [stored] = await asService((tx) =>
+    tx`select key_id, ciphertext from private.connection_credentials(${connectionId}::uuid, ${userId}::uuid)`
+  );
+  return stored ? JSON.parse(await unseal(await credentialKeyring(), stored.key_id, stored.ciphertext)) : null;
+}
+
 /** Best effort: a provider that refuses or cannot be reached is logged, and the connection is deleted anyway. */
 async function revokeAtProvider(service: string, id: string, userId: string, requestId: string | undefined) {
-  const oauth2 = definition(service)?.oauth2;
+  const oauth2 = declaredService(service)?.oauth2;
   if (!oauth2?.revoke) return;
   const fields = { requestId, service, connectionId: id };
   try {
@@ -536,12 +542,8 @@ async function revokeAtProvider(service: string, id: string, userId: string, req
       log.warn("token not revoked: the provider's client is not configured", fields);
       return;
     }
-    const [stored] = await asService((tx) =>
-      tx`select key_id, ciphertext from private.connection_credentials(${id}::uuid, ${userId}::uuid)`
-    );
-    if (!stored) return;
-    const tokens = JSON.parse(await unseal(await credentialKeyring(), stored.key_id, stored.ciphertext));
-    if (typeof tokens.access_token !== "string") return;
+    const tokens = await storedCredentials(id, userId);
+    if (typeof tokens?.access_token !== "string") return;
     await revokeToken(oauth2, env, client, tokens.access_token, providerFetch);
     log.info("token revoked at the provider", fields);
   } catch (error) {

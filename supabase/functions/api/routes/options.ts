@@ -6,25 +6,23 @@
 // and filter, so a picker that re-renders does not call the provider again.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { nodeContext } from "../../../../packages/nodes/src/context.ts";
-import { unseal } from "../../../../packages/nodes/src/crypto.ts";
 import { AuthError, PermanentError, RetryableError } from "../../../../packages/nodes/src/errors.ts";
 import { InvalidOptionsCursor, optionsLoader, type OptionsPage } from "../../../../packages/nodes/src/options.ts";
 import type { AuthEnv, Caller } from "../../_shared/auth.ts";
 import { LookupCache } from "../../_shared/cache.ts";
-import { asCaller, asService } from "../../_shared/db.ts";
+import { asCaller } from "../../_shared/db.ts";
 import { nodeEgress } from "../../_shared/egress.ts";
-import { credentialKeyring, declarations, env } from "../../_shared/env.ts";
-import { ApiError, errorBody } from "../../_shared/errors.ts";
+import { declaredService, env } from "../../_shared/env.ts";
+import { ApiError, errorBody, providerRetryAfterSeconds } from "../../_shared/errors.ts";
 import { log } from "../../_shared/log.ts";
 import { ErrorResponse, errors, page } from "../schemas.ts";
+import { storedCredentials } from "./connections.ts";
 
 /** How long a page of options is reused: long enough for a picker, short enough to see a new channel soon. */
 const CACHE_TTL_MS = 60_000;
 const CACHE_MAX_ENTRIES = 1_000;
 /** One deadline for a whole load (a loader may make several calls, each with the node fetch's own). */
 const LOAD_TIMEOUT_MS = 20_000;
-/** The wait suggested when the provider named none. */
-const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 const PathParams = z.object({
   service: z.string().max(63).openapi({ param: { name: "service", in: "path" }, example: "discord" }),
@@ -70,15 +68,10 @@ const pages = new LookupCache<OptionsPage>({
 
 /** Decrypts the connection's credentials and runs the param's loader with them, under the egress rules. */
 async function loadPage(key: PageKey): Promise<OptionsPage> {
-  const service = declarations.find((candidate) => candidate.key === key.service)!;
+  const service = declaredService(key.service)!;
   const load = optionsLoader(service, key.param)!;
-  const [stored] = await asService((tx) =>
-    tx`select key_id, ciphertext from private.connection_credentials(${key.connectionId}::uuid, ${key.userId}::uuid)`
-  );
   // No stored credentials: the loader finds none and says the connection must be redone (AuthError).
-  const credentials = stored
-    ? JSON.parse(await unseal(await credentialKeyring(), stored.key_id, stored.ciphertext))
-    : {};
+  const credentials = await storedCredentials(key.connectionId, key.userId) ?? {};
   const ctx = nodeContext(service, {
     ...nodeEgress(),
     credentials,
@@ -144,7 +137,7 @@ export function optionRoutes(app: OpenAPIHono<AuthEnv>) {
     async (c) => {
       const { service: serviceKey, param } = c.req.valid("param");
       const { connection_id: connectionId, cursor, q } = c.req.valid("query");
-      const service = declarations.find((candidate) => candidate.key === serviceKey);
+      const service = declaredService(serviceKey);
       if (!service) throw new ApiError(404, "not_found", `No service "${serviceKey}"`);
       if (!optionsLoader(service, param)) {
         throw new ApiError(404, "not_found", `${service.name} has no param "${param}" with options to list`);
@@ -178,7 +171,7 @@ export function optionRoutes(app: OpenAPIHono<AuthEnv>) {
           throw needsReconnect(service.name, `was refused by ${service.name} (${error.message})`);
         }
         if (error instanceof RetryableError) {
-          const wait = Math.max(1, Math.ceil(error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS));
+          const wait = providerRetryAfterSeconds(error);
           return c.json(
             errorBody("provider_unavailable", `${service.name} cannot list the options now: retry later`, {
               retry_after_seconds: wait,

@@ -6,6 +6,7 @@ import type { AuthEnv } from "../../_shared/auth.ts";
 import { asCaller, type Fragment, type Transaction } from "../../_shared/db.ts";
 import { ApiError } from "../../_shared/errors.ts";
 import { catalogue } from "../catalogue.ts";
+import { areaNotFound } from "./areas.ts";
 import { decodeCursor, pageOf } from "../pagination.ts";
 import { errors, Execution, IdParam, page, PageQuery, RunAccepted } from "../schemas.ts";
 
@@ -98,7 +99,7 @@ export function runRoutes(app: OpenAPIHono<AuthEnv>) {
         let run = payload;
         if (run === undefined) {
           const [{ definition }] = await tx`select public.area_definition(${id}::uuid) as definition`;
-          if (!definition) throw new ApiError(404, "not_found", `AREA ${id} not found`);
+          if (!definition) throw areaNotFound(id);
           run = (await catalogue()).find((s) => s.key === definition.action?.service)?.actions
             .find((action) => action.key === definition.action?.name)?.sample ?? {};
         }
@@ -130,11 +131,11 @@ export function runRoutes(app: OpenAPIHono<AuthEnv>) {
     async (c) => {
       const { id } = c.req.valid("param");
       const { limit, cursor } = c.req.valid("query");
-      const after = cursor === undefined ? null : decodeCursor(cursor);
+      const after = decodeCursor(cursor);
       const rows = await asCaller(c.var.caller.claims, async (tx) => {
         const [area] =
           await tx`select 1 from public.areas a where a.id = ${id}::uuid and a.user_id = ${c.var.caller.id}`;
-        if (!area) throw new ApiError(404, "not_found", `AREA ${id} not found`);
+        if (!area) throw areaNotFound(id);
         const filter = after
           ? tx`l.area_id = ${id}::uuid and (l.received_at, l.id) < (${after.at}::timestamptz, ${after.id}::uuid)`
           : tx`l.area_id = ${id}::uuid`;

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { baseUrl, type NodeContext, secret } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
 import { readJson, refusalParts, withQuery } from "../../fetch.ts";
+import { parseJsonObject } from "../../json.ts";
 
 export const DISCORD_API_URL = "https://discord.com/api/v10";
 
@@ -91,7 +92,8 @@ function botToken(ctx: NodeContext): string {
 function explain(error: unknown, redact: string | undefined): unknown {
   if (!(error instanceof RetryableError || error instanceof PermanentError)) return error;
   const refusal = refusalParts(error.message);
-  const body = refusal?.snippet === undefined ? undefined : parseErrorBody(refusal.snippet);
+  // Not JSON, or cut off by the node fetch's snippet: the raw text is kept.
+  const body: DiscordErrorBody | null = refusal?.snippet === undefined ? null : parseJsonObject(refusal.snippet);
   let message = refusal && body ? `${refusal.head}: ${describeDiscordError(body)}` : error.message;
   if (redact) message = message.replaceAll(redact, "[redacted]");
   if (error instanceof RetryableError) {
@@ -113,15 +115,6 @@ interface DiscordErrorBody {
   errors?: unknown;
   retry_after?: unknown;
   global?: unknown;
-}
-
-function parseErrorBody(text: string): DiscordErrorBody | undefined {
-  try {
-    const body = JSON.parse(text);
-    return body !== null && typeof body === "object" && !Array.isArray(body) ? body : undefined;
-  } catch {
-    return undefined; // not JSON, or cut off by the node fetch's snippet: keep the raw text
-  }
 }
 
 /**

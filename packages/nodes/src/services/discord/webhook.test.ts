@@ -3,6 +3,7 @@
 // Ed25519 over X-Signature-Timestamp + raw body under the application's public key; PING → PONG.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { toHex } from "../../bytes.ts";
 import type { WebhookRequest } from "../../define.ts";
 import {
   DISCORD_PUBLIC_KEY_ENV,
@@ -17,8 +18,6 @@ import {
 /** Web Crypto's types, named through the API so they check under Node's and Deno's typings alike. */
 type Key = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
 type KeyPair = { publicKey: Key; privateKey: Key };
-
-const toHex = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 
 /**
  * A frozen vector made independently of this code: the key pair of RFC 8032's TEST 1 (public key

@@ -12,7 +12,7 @@ import {
   startFakeSmtp,
 } from "../../../../../tests/support/fakes/email.ts";
 import { nodeContext } from "../../../../../tests/support/node_context.ts";
-import { emailCredentials, emailIdentity, imapSettings, smtpSettings } from "./api.ts";
+import { emailCredentials, emailIdentity, serverSettings } from "./api.ts";
 import { email } from "./service.ts";
 
 async function servers(t: TestContext) {
@@ -72,7 +72,7 @@ test("ports default by security mode: 465/587/25 for SMTP, 993/143 for IMAP", ()
   const base = connectionSettings({}, { smtp_port: undefined, imap_port: undefined });
   const port = (security: string) => {
     const parsed = emailCredentials.parse({ ...base, smtp_security: security, imap_security: security });
-    return [smtpSettings(parsed).port, imapSettings(parsed).port];
+    return [serverSettings(parsed, "smtp").port, serverSettings(parsed, "imap").port];
   };
   assert.deepEqual([port("tls"), port("starttls"), port("none")], [[465, 993], [587, 143], [25, 143]]);
 });

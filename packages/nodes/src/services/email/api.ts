@@ -82,25 +82,21 @@ export function readCredentials(ctx: NodeContext): EmailCredentials {
   return parsed.data;
 }
 
-export function smtpSettings(credentials: EmailCredentials): ServerSettings {
-  const security = credentials.smtp_security;
-  return {
-    host: credentials.smtp_host,
-    port: credentials.smtp_port ?? (security === "tls" ? 465 : security === "starttls" ? 587 : 25),
-    security,
-    user: credentials.smtp_user,
-    password: credentials.smtp_password,
-  };
-}
+/** The default ports (RFC 8314 for implicit TLS; submission 587 and relay 25 for SMTP; IMAP 143). */
+const DEFAULT_PORTS: Record<"smtp" | "imap", Record<Security, number>> = {
+  smtp: { tls: 465, starttls: 587, none: 25 },
+  imap: { tls: 993, starttls: 143, none: 143 },
+};
 
-export function imapSettings(credentials: EmailCredentials): ServerSettings {
-  const security = credentials.imap_security;
+/** The settings of one of the account's servers, its port defaulting to the security mode's. */
+export function serverSettings(credentials: EmailCredentials, server: "smtp" | "imap"): ServerSettings {
+  const security = credentials[`${server}_security`];
   return {
-    host: credentials.imap_host,
-    port: credentials.imap_port ?? (security === "tls" ? 993 : 143),
+    host: credentials[`${server}_host`],
+    port: credentials[`${server}_port`] ?? DEFAULT_PORTS[server][security],
     security,
-    user: credentials.imap_user,
-    password: credentials.imap_password,
+    user: credentials[`${server}_user`],
+    password: credentials[`${server}_password`],
   };
 }
 
@@ -324,7 +320,7 @@ function imapFailure(error: unknown, settings: Pick<ServerSettings, "host" | "us
  */
 export async function emailIdentity(ctx: NodeContext): Promise<ProviderAccount> {
   const credentials = readCredentials(ctx);
-  await withSmtp(ctx, smtpSettings(credentials), (transport) => transport.verify());
-  await withImap(ctx, imapSettings(credentials), async () => {});
+  await withSmtp(ctx, serverSettings(credentials, "smtp"), (transport) => transport.verify());
+  await withImap(ctx, serverSettings(credentials, "imap"), async () => {});
   return { id: credentials.address.toLowerCase(), login: credentials.address };
 }

@@ -9,7 +9,7 @@ import {
 } from "../../define.ts";
 import { PermanentError } from "../../errors.ts";
 import { cutText, htmlToText } from "../../text.ts";
-import { imapSettings, readCredentials, withImap } from "./api.ts";
+import { readCredentials, serverSettings, withImap } from "./api.ts";
 
 const params = z.object({
   mailbox: z.string().trim().min(1).max(500).default("INBOX").meta({
@@ -124,7 +124,7 @@ function toEvent(message: FetchMessageObject, text: string, mailbox: string, uid
 async function poll(ctx: PollContext, raw: Record<string, unknown>, previous: unknown): Promise<PollResult> {
   const filter = parseParams(params, raw);
   const credentials = readCredentials(ctx);
-  return await withImap(ctx, imapSettings(credentials), async (client) => {
+  return await withImap(ctx, serverSettings(credentials, "imap"), async (client) => {
     const box = await openMailbox(client, filter.mailbox);
     const uidValidity = Number(box.uidValidity);
     // UIDNEXT is what the next message will get: everything below it already exists.

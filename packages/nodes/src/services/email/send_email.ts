@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseParams, type ReactionDefinition } from "../../define.ts";
 import { addressList, addressOf, messageIdFor } from "../../mail.ts";
-import { readCredentials, smtpSettings, withSmtp } from "./api.ts";
+import { readCredentials, serverSettings, withSmtp } from "./api.ts";
 
 /** Recipients a message may have (to and cc together): an AREA is not a mailing list. */
 const MAX_RECIPIENTS = 50;
@@ -60,7 +60,7 @@ export const sendEmail: ReactionDefinition = {
     const message = parseParams(params, raw);
     const credentials = readCredentials(ctx);
     const messageId = await messageIdOf(ctx.idempotencyKey, credentials.address);
-    const sent = await withSmtp(ctx, smtpSettings(credentials), (transport) =>
+    const sent = await withSmtp(ctx, serverSettings(credentials, "smtp"), (transport) =>
       transport.sendMail({
         from: { name: credentials.display_name ?? "", address: credentials.address },
         to: message.to,

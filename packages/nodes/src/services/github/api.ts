@@ -3,8 +3,8 @@
 // list pagination by Link header.
 // https://docs.github.com/en/rest/using-the-rest-api/getting-started-with-the-rest-api
 // https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
-import { baseUrl, type NodeContext } from "../../define.ts";
-import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
+import { accessToken, baseUrl, type NodeContext } from "../../define.ts";
+import { PermanentError, RetryableError } from "../../errors.ts";
 import { readJson } from "../../fetch.ts";
 
 export const GITHUB_API_URL = "https://api.github.com";
@@ -44,20 +44,20 @@ export async function* githubPages<T>(ctx: NodeContext, path: string): AsyncGene
   url.searchParams.set("per_page", "100");
   for (let page = 0; url && page < MAX_PAGES; page++) {
     const response: Response = await send(ctx, "GET", url, undefined);
-    const items = await readJson<unknown>(
-      response,
-      `GitHub answered GET ${url.pathname} with something else than JSON`,
-    );
-    if (!Array.isArray(items)) {
-      throw new PermanentError(`GitHub answered GET ${url.pathname} with something else than a list`);
-    }
-    yield items as T[];
+    yield await readList<T>(response, `GET ${url.pathname}`);
     const next = nextPageUrl(response.headers.get("link"));
     url = next === null ? null : new URL(next, url);
     if (url && url.origin !== new URL(base).origin) {
       throw new PermanentError(`GitHub's next page link leaves the API (${url.host}): refused`);
     }
   }
+}
+
+/** The JSON list a list endpoint answered `call` (`GET /user/repos`) with; anything else is GitHub misbehaving. */
+export async function readList<T>(response: Response, call: string): Promise<T[]> {
+  const items = await readJson<unknown>(response, `GitHub answered ${call} with something else than JSON`);
+  if (!Array.isArray(items)) throw new PermanentError(`GitHub answered ${call} with something else than a list`);
+  return items;
 }
 
 /** The `rel="next"` target of a Link header (RFC 8288), or null. */
@@ -75,11 +75,7 @@ function apiBase(ctx: NodeContext): string {
 }
 
 async function send(ctx: NodeContext, method: string, url: URL, body: unknown): Promise<Response> {
-  const token = ctx.credentials?.access_token;
-  if (typeof token !== "string" || token === "") {
-    throw new AuthError("the GitHub connection holds no access token: reconnect the account");
-  }
-  const headers: Record<string, string> = { ...githubHeaders, authorization: `Bearer ${token}` };
+  const headers: Record<string, string> = { ...githubHeaders, authorization: `Bearer ${accessToken(ctx, "GitHub")}` };
   if (body !== undefined) headers["content-type"] = "application/json";
   try {
     return await ctx.fetch(url, {

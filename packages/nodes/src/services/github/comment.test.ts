@@ -1,35 +1,22 @@
 import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
-import type { ReactionContext } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
-import { type FakeGithub, startFakeGithub } from "../../../../../tests/support/fakes/github.ts";
+import type { FakeGithub } from "../../../../../tests/support/fakes/github.ts";
 import { reactionContext } from "../../../../../tests/support/node_context.ts";
 import { comment } from "./comment.ts";
 import { github } from "./service.ts";
+import { fakeGithub, reacting, TOKEN } from "./test_support.ts";
 
-const TOKEN = "gho_valid";
-
+/** The fake GitHub with issue #1 open in octo/hello. */
 async function fake(t: TestContext): Promise<FakeGithub> {
-  const server = await startFakeGithub({
-    authenticate: (token) => token === TOKEN ? { id: 7, login: "ada", email: null } : null,
-    repositories: ["octo/hello"],
-  });
-  t.after(() => server.close());
+  const server = await fakeGithub(t);
   server.openIssue("octo/hello", "Build failed");
   return server;
 }
 
-function context(server: FakeGithub, token = TOKEN): ReactionContext {
-  return reactionContext(github, {
-    credentials: { access_token: token, token_type: "bearer" },
-    env: { GITHUB_API_URL: server.origin },
-    name: "github.comment",
-  });
-}
-
 test("comments on the issue with GitHub's headers and returns the comment's id and URL", async (t) => {
   const server = await fake(t);
-  const output = await comment.run(context(server), { repository: "octo/hello", number: 1, body: "Fixed in #2" });
+  const output = await comment.run(reacting(server), { repository: "octo/hello", number: 1, body: "Fixed in #2" });
   const [created] = server.comments;
   assert.deepEqual(output, {
     id: created.id,
@@ -52,7 +39,7 @@ test("comments on the issue with GitHub's headers and returns the comment's id a
 
 test("a number rendered from a placeholder inside text (a string) is accepted", async (t) => {
   const server = await fake(t);
-  await comment.run(context(server), { repository: "octo/hello", number: "1", body: "ok" });
+  await comment.run(reacting(server), { repository: "octo/hello", number: "1", body: "ok" });
   assert.equal(server.requests[0].url, "/repos/octo/hello/issues/1/comments");
 });
 
@@ -67,7 +54,7 @@ test("bad params are refused before any request, naming the field and the rule",
   ];
   for (const [params, message] of cases) {
     await assert.rejects(
-      comment.run(context(server), params),
+      comment.run(reacting(server), params),
       (error) => error instanceof PermanentError && message.test(error.message),
       JSON.stringify(params),
     );
@@ -78,15 +65,15 @@ test("bad params are refused before any request, naming the field and the rule",
 test("a missing issue or repository is permanent; a blank body is GitHub's 422", async (t) => {
   const server = await fake(t);
   await assert.rejects(
-    comment.run(context(server), { repository: "octo/hello", number: 7, body: "x" }),
+    comment.run(reacting(server), { repository: "octo/hello", number: 7, body: "x" }),
     (error) => error instanceof PermanentError && !(error instanceof AuthError) && error.status === 404,
   );
   await assert.rejects(
-    comment.run(context(server), { repository: "octo/missing", number: 1, body: "x" }),
+    comment.run(reacting(server), { repository: "octo/missing", number: 1, body: "x" }),
     (error) => error instanceof PermanentError && error.status === 404,
   );
   await assert.rejects(
-    comment.run(context(server), { repository: "octo/hello", number: 1, body: "  " }),
+    comment.run(reacting(server), { repository: "octo/hello", number: 1, body: "  " }),
     (error) => error instanceof PermanentError && error.status === 422 && /Validation Failed/.test(error.message),
   );
   assert.equal(server.comments.length, 0);
@@ -96,17 +83,17 @@ test("refused credentials are an AuthError; 429 and a 403 rate limit are retryab
   const server = await fake(t);
   const params = { repository: "octo/hello", number: 1, body: "x" };
   await assert.rejects(
-    comment.run(context(server, "gho_revoked"), params),
+    comment.run(reacting(server, "gho_revoked"), params),
     (error) => error instanceof AuthError && error.status === 401 && /Bad credentials/.test(error.message),
   );
   server.rateLimit({ status: 429, retryAfter: 30 });
   await assert.rejects(
-    comment.run(context(server), params),
+    comment.run(reacting(server), params),
     (error) => error instanceof RetryableError && error.status === 429 && error.retryAfterSeconds === 30,
   );
   server.rateLimit({ status: 403 });
   await assert.rejects(
-    comment.run(context(server), params),
+    comment.run(reacting(server), params),
     (error) => error instanceof RetryableError && error.status === 403 && error.retryAfterSeconds === 60,
   );
   assert.equal(server.comments.length, 0);

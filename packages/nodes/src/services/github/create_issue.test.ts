@@ -1,36 +1,13 @@
 import assert from "node:assert/strict";
-import { test, type TestContext } from "node:test";
-import type { ReactionContext } from "../../define.ts";
+import { test } from "node:test";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
-import { type FakeGithub, startFakeGithub } from "../../../../../tests/support/fakes/github.ts";
-import { reactionContext } from "../../../../../tests/support/node_context.ts";
 import { createIssue } from "./create_issue.ts";
 import { github } from "./service.ts";
-
-const TOKEN = "gho_valid";
-
-async function fake(t: TestContext): Promise<FakeGithub> {
-  const server = await startFakeGithub({
-    authenticate: (token) => token === TOKEN ? { id: 7, login: "ada", email: null } : null,
-    repositories: ["octo/hello"],
-  });
-  t.after(() => server.close());
-  return server;
-}
-
-/** The context the worker builds for a github reaction: credentials sent, so a 401 is an AuthError. */
-function context(server: FakeGithub, token = TOKEN): ReactionContext {
-  return reactionContext(github, {
-    credentials: { access_token: token, token_type: "bearer" },
-    env: { GITHUB_API_URL: server.origin },
-    idempotencyKey: "hook-log-1:area-reaction-2",
-    name: "github.create_issue",
-  });
-}
+import { fakeGithub, reacting, TOKEN } from "./test_support.ts";
 
 test("creates the issue with GitHub's headers and returns its number and URL", async (t) => {
-  const server = await fake(t);
-  const output = await createIssue.run(context(server), {
+  const server = await fakeGithub(t);
+  const output = await createIssue.run(reacting(server), {
     repository: "octo/hello",
     title: "Build failed",
     body: "See the logs",
@@ -50,39 +27,39 @@ test("creates the issue with GitHub's headers and returns its number and URL", a
 });
 
 test("a refused token is an AuthError (the connection needs reconnecting)", async (t) => {
-  const server = await fake(t);
+  const server = await fakeGithub(t);
   await assert.rejects(
-    createIssue.run(context(server, "gho_revoked"), { repository: "octo/hello", title: "x" }),
+    createIssue.run(reacting(server, "gho_revoked"), { repository: "octo/hello", title: "x" }),
     (error) => error instanceof AuthError && error.status === 401 && /Bad credentials/.test(error.message),
   );
 });
 
 test("GitHub's 422 Validation Failed and a missing repository are permanent", async (t) => {
-  const server = await fake(t);
+  const server = await fakeGithub(t);
   await assert.rejects(
-    createIssue.run(context(server), { repository: "octo/hello", title: "" }),
+    createIssue.run(reacting(server), { repository: "octo/hello", title: "" }),
     (error) => error instanceof PermanentError && error.status === undefined && /title/.test(error.message),
   );
   assert.equal(server.requests.length, 0, "params that cannot be right never reach GitHub");
   // A title that renders blank passes the params check; GitHub refuses it.
   await assert.rejects(
-    createIssue.run(context(server), { repository: "octo/hello", title: "   " }),
+    createIssue.run(reacting(server), { repository: "octo/hello", title: "   " }),
     (error) =>
       error instanceof PermanentError && !(error instanceof AuthError) && error.status === 422 &&
       /Validation Failed.*missing_field/.test(error.message),
   );
   await assert.rejects(
-    createIssue.run(context(server), { repository: "octo/missing", title: "x" }),
+    createIssue.run(reacting(server), { repository: "octo/missing", title: "x" }),
     (error) => error instanceof PermanentError && error.status === 404,
   );
   assert.equal(server.issues.length, 0);
 });
 
 test("a repository that is not owner/name is refused before any request, naming the field and the rule", async (t) => {
-  const server = await fake(t);
+  const server = await fakeGithub(t);
   for (const repository of ["hello", "octo/hello/issues", "octo/..", "octo hello/x"]) {
     await assert.rejects(
-      createIssue.run(context(server), { repository, title: "x" }),
+      createIssue.run(reacting(server), { repository, title: "x" }),
       (error) =>
         error instanceof PermanentError && /must be "owner\/name"/.test(error.message) &&
         /repository/.test(error.message),
@@ -93,23 +70,23 @@ test("a repository that is not owner/name is refused before any request, naming 
 });
 
 test("429 with Retry-After, and a 403 rate limit, are retryable", async (t) => {
-  const server = await fake(t);
+  const server = await fakeGithub(t);
   server.rateLimit({ status: 429, retryAfter: 30 });
   await assert.rejects(
-    createIssue.run(context(server), { repository: "octo/hello", title: "x" }),
+    createIssue.run(reacting(server), { repository: "octo/hello", title: "x" }),
     (error) => error instanceof RetryableError && error.status === 429 && error.retryAfterSeconds === 30,
   );
   server.rateLimit({ status: 403 });
   await assert.rejects(
-    createIssue.run(context(server), { repository: "octo/hello", title: "x" }),
+    createIssue.run(reacting(server), { repository: "octo/hello", title: "x" }),
     (error) => error instanceof RetryableError && error.status === 403 && error.retryAfterSeconds === 60,
   );
   assert.equal(server.issues.length, 0);
 });
 
 test("a connection without an access token is an AuthError before any request", async (t) => {
-  const server = await fake(t);
-  const ctx = { ...context(server), credentials: {} };
+  const server = await fakeGithub(t);
+  const ctx = { ...reacting(server), credentials: {} };
   await assert.rejects(createIssue.run(ctx, { repository: "octo/hello", title: "x" }), AuthError);
   assert.equal(server.requests.length, 0);
 });

@@ -2,14 +2,9 @@
 // issue without a body, a deleted account): these readers answer a plain default rather than throw,
 // as events() runs inside the webhook request.
 // https://docs.github.com/en/webhooks/webhook-events-and-payloads
-import { jsonObject } from "../../json.ts";
 
-/** The value at a dotted path (`pull_request.user.login`), or undefined when any step is not an object. */
-export function at(value: unknown, path: string): unknown {
-  let current = value;
-  for (const key of path.split(".")) current = jsonObject(current)?.[key];
-  return current;
-}
+/** The value at a dotted path (`pull_request.user.login`), or undefined when a step is missing. */
+export { valueAt as at } from "../../json.ts";
 
 /** A string field as text (a number written out); "" when missing or null. */
 export function text(value: unknown): string {

@@ -5,32 +5,18 @@ import { test, type TestContext } from "node:test";
 import { AuthError, RetryableError } from "../../errors.ts";
 import { jsonSchema } from "../../catalogue.ts";
 import { InvalidOptionsCursor, optionsLoader } from "../../options.ts";
-import { type FakeGithub, startFakeGithub } from "../../../../../tests/support/fakes/github.ts";
-import { nodeContext } from "../../../../../tests/support/node_context.ts";
 import { listRepositories } from "./repositories.ts";
 import { github } from "./service.ts";
+import { connected, fakeGithub, TOKEN } from "./test_support.ts";
 
-const TOKEN = "gho_valid";
-const USER = { id: 583231, login: "octocat", email: null };
-
-async function fake(t: TestContext, repositories: string[], privateRepositories: string[] = []): Promise<FakeGithub> {
-  const server = await startFakeGithub({
-    authenticate: (token) => token === TOKEN ? USER : null,
-    repositories,
-    privateRepositories,
-  });
-  t.after(() => server.close());
-  return server;
-}
-
-const context = (server: FakeGithub, token = TOKEN) =>
-  nodeContext(github, { credentials: { access_token: token }, env: { GITHUB_API_URL: server.origin } });
+const fake = (t: TestContext, repositories: string[], privateRepositories: string[] = []) =>
+  fakeGithub(t, { repositories, privateRepositories });
 
 const query = (url: string) => Object.fromEntries(new URL(url, "http://x").searchParams);
 
 test("lists the account's repositories by full name, private ones marked", async (t) => {
   const server = await fake(t, ["octocat/hello-world", "octo-org/api", "octocat/secret"], ["octocat/secret"]);
-  const page = await listRepositories(context(server), {});
+  const page = await listRepositories(connected(server), {});
   assert.deepEqual(page, {
     options: [
       { value: "octo-org/api", label: "octo-org/api" },
@@ -52,7 +38,7 @@ test("pages with the page number GitHub's next link names, until there is no nex
   let cursor: string | undefined;
   const cursors: (string | undefined)[] = [];
   do {
-    const page = await listRepositories(context(server), { cursor });
+    const page = await listRepositories(connected(server), { cursor });
     seen.push(...page.options.map((option) => option.value));
     cursor = page.next_cursor;
     cursors.push(cursor);
@@ -64,14 +50,14 @@ test("pages with the page number GitHub's next link names, until there is no nex
 
 test("q keeps the repositories whose name contains it, case-insensitively", async (t) => {
   const server = await fake(t, ["octocat/Hello-World", "octocat/spoon-knife"]);
-  const page = await listRepositories(context(server), { q: "hello" });
+  const page = await listRepositories(connected(server), { q: "hello" });
   assert.deepEqual(page.options.map((option) => option.value), ["octocat/Hello-World"]);
 });
 
 test("a cursor that is not a page number is refused before GitHub is called", async (t) => {
   const server = await fake(t, []);
   for (const cursor of ["0", "https://evil.example/user/repos?page=2", "2&per_page=1"]) {
-    await assert.rejects(listRepositories(context(server), { cursor }), InvalidOptionsCursor, cursor);
+    await assert.rejects(listRepositories(connected(server), { cursor }), InvalidOptionsCursor, cursor);
   }
   assert.equal(server.requests.length, 0);
 });
@@ -79,17 +65,17 @@ test("a cursor that is not a page number is refused before GitHub is called", as
 test("bad credentials are an AuthError; rate limits (429, and 403 primary) are retryable", async (t) => {
   const server = await fake(t, ["octocat/hello-world"]);
   await assert.rejects(
-    listRepositories(context(server, "gho_revoked"), {}),
+    listRepositories(connected(server, "gho_revoked"), {}),
     (error) => error instanceof AuthError && error.status === 401,
   );
   server.rateLimit({ status: 429, retryAfter: 30 });
   await assert.rejects(
-    listRepositories(context(server), {}),
+    listRepositories(connected(server), {}),
     (error) => error instanceof RetryableError && error.status === 429 && error.retryAfterSeconds === 30,
   );
   server.rateLimit({ status: 403 });
   await assert.rejects(
-    listRepositories(context(server), {}),
+    listRepositories(connected(server), {}),
     (error) => error instanceof RetryableError && error.status === 403,
   );
 });

@@ -3,10 +3,8 @@
 // https://docs.github.com/en/rest/repos/repos#list-repositories-for-the-authenticated-user
 // https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api
 import type { NodeContext } from "../../define.ts";
-import { PermanentError } from "../../errors.ts";
-import { readJson } from "../../fetch.ts";
 import { InvalidOptionsCursor, matchesQuery, type OptionsPage, type OptionsQuery } from "../../options.ts";
-import { githubRequest, nextPageUrl } from "./api.ts";
+import { GITHUB_API_URL, githubRequest, nextPageUrl, readList } from "./api.ts";
 
 /** GitHub's largest page. */
 const PER_PAGE = 100;
@@ -26,14 +24,7 @@ export async function listRepositories(ctx: NodeContext, { cursor, q }: OptionsQ
   if (cursor !== undefined && !PAGE_CURSOR.test(cursor)) throw new InvalidOptionsCursor(cursor);
   const query = new URLSearchParams({ sort: "full_name", per_page: String(PER_PAGE), page: cursor ?? "1" });
   const response = await githubRequest(ctx, "GET", `/user/repos?${query}`);
-  const repositories = await readJson<unknown>(
-    response,
-    "GitHub answered GET /user/repos with something else than JSON",
-  );
-  if (!Array.isArray(repositories)) {
-    throw new PermanentError("GitHub answered GET /user/repos with something else than a list");
-  }
-  const options = (repositories as Repository[])
+  const options = (await readList<Repository>(response, "GET /user/repos"))
     .filter((repository) => typeof repository.full_name === "string")
     .map((repository) => ({
       value: repository.full_name,
@@ -41,6 +32,6 @@ export async function listRepositories(ctx: NodeContext, { cursor, q }: OptionsQ
     }))
     .filter((option) => matchesQuery(option, q));
   const next = nextPageUrl(response.headers.get("link"));
-  const nextPage = next === null ? null : new URL(next, "https://api.github.com").searchParams.get("page");
+  const nextPage = next === null ? null : new URL(next, GITHUB_API_URL).searchParams.get("page");
   return nextPage !== null && PAGE_CURSOR.test(nextPage) ? { options, next_cursor: nextPage } : { options };
 }

@@ -1,35 +1,18 @@
 // Registration of the github webhook actions (a repository hook per AREA), checked at the fake GitHub,
 // and what every github webhook action shares.
 import assert from "node:assert/strict";
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import type { NodeContext, WebhookRegistration } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
-import { type FakeGithub, githubWebhookRequest, startFakeGithub } from "../../../../../tests/support/fakes/github.ts";
+import { githubWebhookRequest } from "../../../../../tests/support/fakes/github.ts";
 import { nodeContext } from "../../../../../tests/support/node_context.ts";
 import { sendJson, startReceiver } from "../../../../../tests/support/receiver.ts";
 import { push } from "./push.ts";
 import { github } from "./service.ts";
+import { connected, fakeGithub, TOKEN } from "./test_support.ts";
 
-const TOKEN = "gho_valid";
 const SECRET = "whsec-0123456789abcdef";
 const ENDPOINT = "https://area.example.org/functions/v1/webhooks/github/6f1c0b7e-7d1a-4c55-9a53-0d6a3c1f2e10";
-
-async function fake(t: TestContext): Promise<FakeGithub> {
-  const server = await startFakeGithub({
-    authenticate: (token) => token === TOKEN ? { id: 7, login: "ada", email: null } : null,
-    repositories: ["octo/hello"],
-  });
-  t.after(() => server.close());
-  return server;
-}
-
-function context(server: FakeGithub, token = TOKEN): NodeContext {
-  return nodeContext(github, {
-    credentials: { access_token: token, token_type: "bearer" },
-    env: { GITHUB_API_URL: server.origin },
-    name: "github.repository_hook",
-  });
-}
 
 function registration(overrides: Partial<WebhookRegistration> = {}): WebhookRegistration {
   return { params: { repository: "octo/hello" }, endpoint: ENDPOINT, secret: SECRET, ...overrides };
@@ -42,8 +25,8 @@ const unsubscribe = (ctx: NodeContext, subscriptionId: string, params: Record<st
   push.trigger.webhook!.unsubscribe!(ctx, { params, endpoint: "", secret: "", subscriptionId });
 
 test("subscribe creates a JSON repository hook for the action's event, signed with the AREA's secret", async (t) => {
-  const server = await fake(t);
-  const { subscriptionId } = await subscribe(context(server), "pull_request_merged");
+  const server = await fakeGithub(t);
+  const { subscriptionId } = await subscribe(connected(server), "pull_request_merged");
   const [hook] = server.hooks;
   assert.equal(subscriptionId, `octo/hello/hooks/${hook.id}`, "the repository travels with the id to unsubscribe");
   const [request] = server.requests;
@@ -65,7 +48,7 @@ test("subscribe creates a JSON repository hook for the action's event, signed wi
 });
 
 test("each action subscribes to its own GitHub event", async (t) => {
-  const server = await fake(t);
+  const server = await fakeGithub(t);
   const expected: Record<string, string> = {
     push: "push",
     issue_opened: "issues",
@@ -77,17 +60,17 @@ test("each action subscribes to its own GitHub event", async (t) => {
   assert.deepEqual(github.actions.map((action) => action.key), Object.keys(expected));
   for (const [key, event] of Object.entries(expected)) {
     assert.equal(webhookOf(key).requiresRegistration, true, key);
-    await subscribe(context(server), key, { endpoint: `${ENDPOINT}/${key}` });
+    await subscribe(connected(server), key, { endpoint: `${ENDPOINT}/${key}` });
     assert.deepEqual(server.hooks.at(-1)!.events, [event], key);
   }
 });
 
 test("what GitHub delivers to the hook it was given verifies and fires", async (t) => {
-  const server = await fake(t);
+  const server = await fakeGithub(t);
   const receiver = await startReceiver((_, response) => response.writeHead(202).end());
   t.after(() => receiver.close());
   const endpoint = `${receiver.origin}/functions/v1/webhooks/github/hook-1`;
-  await subscribe(context(server), "push", { endpoint });
+  await subscribe(connected(server), "push", { endpoint });
 
   const deliveries = await server.deliver("octo/hello", "push", {
     ref: "refs/heads/main",
@@ -117,12 +100,12 @@ test("what GitHub delivers to the hook it was given verifies and fires", async (
 });
 
 test("a hook that already exists (an earlier attempt's answer lost) is found across pages and reused", async (t) => {
-  const server = await fake(t);
+  const server = await fakeGithub(t);
   // 150 other hooks first: ours is on the second page of 100.
   for (let i = 0; i < 150; i++) server.addHook("octo/hello", { url: `https://ci.example.org/${i}`, events: ["push"] });
   const earlier = server.addHook("octo/hello", { url: ENDPOINT, events: ["push"], secret: "stale", active: false });
 
-  const { subscriptionId } = await subscribe(context(server));
+  const { subscriptionId } = await subscribe(connected(server));
 
   assert.equal(subscriptionId, `octo/hello/hooks/${earlier.id}`);
   const calls = server.requests.map((request) => `${request.method} ${request.url.replace(/\?.*/, "")}`);
@@ -140,13 +123,13 @@ test("a hook that already exists (an earlier attempt's answer lost) is found acr
 });
 
 test("GitHub's other refusals of the hook are permanent", async (t) => {
-  const server = await fake(t);
+  const server = await fakeGithub(t);
   await assert.rejects(
-    subscribe(context(server), "push", { endpoint: "not a url" }),
+    subscribe(connected(server), "push", { endpoint: "not a url" }),
     (error) => error instanceof PermanentError && !(error instanceof AuthError) && error.status === 422,
   );
   await assert.rejects(
-    subscribe(context(server), "push", { params: { repository: "octo/missing" } }),
+    subscribe(connected(server), "push", { params: { repository: "octo/missing" } }),
     (error) => error instanceof PermanentError && error.status === 404,
   );
   assert.equal(server.requests.filter((request) => request.method === "GET").length, 0, "no hook search");
@@ -177,51 +160,54 @@ test("a duplicate GitHub reports but no listed hook calls our URL is a permanent
 });
 
 test("a repository that is not owner/name is refused before any request, naming the rule", async (t) => {
-  const server = await fake(t);
+  const server = await fakeGithub(t);
   for (const repository of ["octo", "octo/hello/extra", "octo/..", "-octo/hello", "", 42]) {
     await assert.rejects(
-      subscribe(context(server), "push", { params: { repository } }),
+      subscribe(connected(server), "push", { params: { repository } }),
       (error) => error instanceof PermanentError && /repository/.test(error.message),
       String(repository),
     );
   }
   await assert.rejects(
-    subscribe(context(server), "push", { params: { repository: "octo/.." } }),
+    subscribe(connected(server), "push", { params: { repository: "octo/.." } }),
     /must be "owner\/name"/,
   );
   assert.equal(server.requests.length, 0);
 });
 
 test("refused credentials are an AuthError; rate limits are retryable", async (t) => {
-  const server = await fake(t);
+  const server = await fakeGithub(t);
   await assert.rejects(
-    subscribe(context(server, "gho_revoked")),
+    subscribe(connected(server, "gho_revoked")),
     (error) => error instanceof AuthError && error.status === 401 && /Bad credentials/.test(error.message),
   );
   server.rateLimit({ status: 429, retryAfter: 30 });
   await assert.rejects(
-    subscribe(context(server)),
+    subscribe(connected(server)),
     (error) => error instanceof RetryableError && error.status === 429 && error.retryAfterSeconds === 30,
   );
   server.rateLimit({ status: 403 });
   await assert.rejects(
-    subscribe(context(server)),
+    subscribe(connected(server)),
     (error) => error instanceof RetryableError && error.status === 403 && error.retryAfterSeconds === 60,
   );
   // A rate limit while searching for the existing hook (after GitHub's 422) is retryable too.
   server.addHook("octo/hello", { url: ENDPOINT, events: ["push"] });
   const before = server.requests.length;
   server.rateLimit({ status: 429, retryAfter: 5, after: 1 });
-  await assert.rejects(subscribe(context(server)), (error) => error instanceof RetryableError && error.status === 429);
+  await assert.rejects(
+    subscribe(connected(server)),
+    (error) => error instanceof RetryableError && error.status === 429,
+  );
   assert.deepEqual(server.requests.slice(before).map((request) => request.method), ["POST", "GET"]);
   assert.equal(server.hooks.length, 1);
 });
 
 test("unsubscribe deletes the hook named by the subscription id, even once the AREA's params are gone", async (t) => {
-  const server = await fake(t);
-  const { subscriptionId } = await subscribe(context(server));
+  const server = await fakeGithub(t);
+  const { subscriptionId } = await subscribe(connected(server));
   const [hook] = server.hooks;
-  await unsubscribe(context(server), subscriptionId);
+  await unsubscribe(connected(server), subscriptionId);
   const request = server.requests.at(-1)!;
   assert.deepEqual([request.method, request.url], ["DELETE", `/repos/octo/hello/hooks/${hook.id}`]);
   assert.equal(request.headers.authorization, `Bearer ${TOKEN}`);
@@ -229,24 +215,24 @@ test("unsubscribe deletes the hook named by the subscription id, even once the A
 });
 
 test("a hook already gone (404) is unsubscribed; a bare hook id uses the params' repository", async (t) => {
-  const server = await fake(t);
-  await unsubscribe(context(server), "octo/hello/hooks/999");
+  const server = await fakeGithub(t);
+  await unsubscribe(connected(server), "octo/hello/hooks/999");
   assert.equal(server.requests.at(-1)!.url, "/repos/octo/hello/hooks/999");
   const hook = server.addHook("octo/hello", { url: ENDPOINT });
-  await unsubscribe(context(server), String(hook.id), { repository: "octo/hello" });
+  await unsubscribe(connected(server), String(hook.id), { repository: "octo/hello" });
   assert.equal(server.requests.at(-1)!.url, `/repos/octo/hello/hooks/${hook.id}`);
   assert.equal(server.hooks.length, 0);
-  await assert.rejects(unsubscribe(context(server), "12"), /repository/, "a bare id needs the params");
-  await assert.rejects(unsubscribe(context(server), "../hooks/12"), PermanentError);
+  await assert.rejects(unsubscribe(connected(server), "12"), /repository/, "a bare id needs the params");
+  await assert.rejects(unsubscribe(connected(server), "../hooks/12"), PermanentError);
 });
 
 test("unsubscribe: refused credentials are an AuthError, rate limits retryable, the hook kept", async (t) => {
-  const server = await fake(t);
-  const { subscriptionId } = await subscribe(context(server));
-  await assert.rejects(unsubscribe(context(server, "gho_revoked"), subscriptionId), AuthError);
+  const server = await fakeGithub(t);
+  const { subscriptionId } = await subscribe(connected(server));
+  await assert.rejects(unsubscribe(connected(server, "gho_revoked"), subscriptionId), AuthError);
   server.rateLimit({ status: 429, retryAfter: 30 });
   await assert.rejects(
-    unsubscribe(context(server), subscriptionId),
+    unsubscribe(connected(server), subscriptionId),
     (error) => error instanceof RetryableError && error.retryAfterSeconds === 30,
   );
   assert.equal(server.hooks.length, 1);

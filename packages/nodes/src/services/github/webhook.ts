@@ -4,7 +4,7 @@
 // https://docs.github.com/en/webhooks/webhook-events-and-payloads (delivery headers, `ping`)
 import type { WebhookReply, WebhookRequest, WebhookTrigger } from "../../define.ts";
 import { verifyHmacSha256 } from "../../hmac.ts";
-import { jsonObject } from "../../json.ts";
+import { jsonObject, parseJsonObject } from "../../json.ts";
 import { afterPrefix, deliveryId } from "../../webhook_auth.ts";
 
 const SIGNATURE_PREFIX = "sha256=";
@@ -43,12 +43,7 @@ export function githubPayload(request: WebhookRequest): Record<string, unknown> 
   const json = jsonObject(request.body);
   if (json || typeof request.body !== "string") return json;
   const field = new URLSearchParams(request.body).get("payload");
-  if (field === null) return null;
-  try {
-    return jsonObject(JSON.parse(field));
-  } catch {
-    return null;
-  }
+  return field === null ? null : parseJsonObject(field);
 }
 
 /** The verifier and the handshake of every GitHub webhook action. */

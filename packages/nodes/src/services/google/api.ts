@@ -3,7 +3,7 @@
 // https://developers.google.com/workspace/gmail/api/reference/rest
 // https://developers.google.com/workspace/gmail/api/guides/handle-errors
 import { z } from "zod";
-import { baseUrl, type NodeContext } from "../../define.ts";
+import { accessToken, baseUrl, type NodeContext } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
 import { readJson, refusalParts, withQuery } from "../../fetch.ts";
 
@@ -37,10 +37,7 @@ export interface GmailRequest {
  * retryable, and one for a scope the user did not grant is an AuthError.
  */
 export async function gmailRequest<T>(ctx: NodeContext, request: GmailRequest): Promise<T> {
-  const token = ctx.credentials?.access_token;
-  if (typeof token !== "string" || token === "") {
-    throw new AuthError("the Google connection holds no access token: reconnect the account");
-  }
+  const token = accessToken(ctx, "Google");
   const base = baseUrl(ctx.env, "GMAIL_API_URL", GMAIL_API_URL);
   const url = withQuery(new URL(`${base}/gmail/v1/users/me${request.path}`), request.query);
   const headers: Record<string, string> = { accept: "application/json", authorization: `Bearer ${token}` };

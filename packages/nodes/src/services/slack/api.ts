@@ -4,7 +4,7 @@
 // limits come as HTTP 429 with Retry-After, which the node fetch already classifies.
 // https://docs.slack.dev/apis/web-api/ (methods, arguments as JSON with a bearer token, `ok` and `error`)
 // https://docs.slack.dev/apis/web-api/rate-limits
-import { baseUrl, type NodeContext } from "../../define.ts";
+import { accessToken, baseUrl, type NodeContext } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
 import { readJson, retryAfterSeconds, withQuery } from "../../fetch.ts";
 
@@ -67,15 +67,6 @@ export function slackError(
   return new PermanentError(message);
 }
 
-/** The connection's bot token (what oauth.v2.access returned as `access_token`). */
-function botToken(ctx: NodeContext): string {
-  const token = ctx.credentials?.access_token;
-  if (typeof token !== "string" || token === "") {
-    throw new AuthError("the Slack connection holds no access token: reconnect Slack");
-  }
-  return token;
-}
-
 /**
  * Calls a Web API method (`chat.postMessage`) with the bot token: a write method with JSON arguments,
  * a read method (`conversations.list`: Slack reads those from the query string, not from JSON) with
@@ -89,7 +80,8 @@ export async function slackCall(
   args: Record<string, string | number | boolean | undefined> | Record<string, unknown>,
   options: { read?: boolean } = {},
 ): Promise<SlackAnswer> {
-  const token = botToken(ctx);
+  // The connection's bot token: what oauth.v2.access returned as `access_token`.
+  const token = accessToken(ctx, "Slack");
   const url = new URL(`${baseUrl(ctx.env, "SLACK_API_URL", SLACK_API_URL)}/${method}`);
   const headers: Record<string, string> = { accept: "application/json", authorization: `Bearer ${token}` };
   if (options.read) {

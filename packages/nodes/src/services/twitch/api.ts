@@ -7,9 +7,10 @@
 // https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/#client-credentials-grant-flow
 // https://dev.twitch.tv/docs/api/reference/#get-users
 import { z } from "zod";
-import { baseUrl, type Env, type NodeContext } from "../../define.ts";
+import { accessToken, baseUrl, type Env, type NodeContext } from "../../define.ts";
 import { AuthError, PermanentError, RetryableError } from "../../errors.ts";
 import { readJson, refusalParts, withQuery } from "../../fetch.ts";
+import { parseJsonObject } from "../../json.ts";
 
 export const TWITCH_API_URL = "https://api.twitch.tv";
 export const TWITCH_OAUTH_URL = "https://id.twitch.tv";
@@ -41,7 +42,7 @@ export interface HelixRequest {
  * application, not the user's connection, that Twitch refuses.
  */
 export async function helixRequest(ctx: NodeContext, request: HelixRequest): Promise<Response> {
-  if (request.as === "user") return await send(ctx, request, userToken(ctx));
+  if (request.as === "user") return await send(ctx, request, accessToken(ctx, "Twitch"));
   const token = await appAccessToken(ctx);
   try {
     return await send(ctx, request, token);
@@ -118,14 +119,6 @@ function twitchClientId(env: Env): string {
   return clientId;
 }
 
-function userToken(ctx: NodeContext): string {
-  const token = ctx.credentials?.access_token;
-  if (typeof token !== "string" || token === "") {
-    throw new AuthError("the Twitch connection holds no access token: reconnect the account");
-  }
-  return token;
-}
-
 async function send(ctx: NodeContext, request: HelixRequest, token: string): Promise<Response> {
   const headers: Record<string, string> = {
     accept: "application/json",
@@ -172,13 +165,9 @@ function rateLimitResetSeconds(headers: Headers | undefined, now = Date.now()): 
 
 /** `Unauthorized: Invalid OAuth token` from Helix's `{error, status, message}` (the token endpoint sends no `error`). */
 function describeTwitchError(snippet: string): string | undefined {
-  let body: { error?: unknown; message?: unknown };
-  try {
-    body = JSON.parse(snippet);
-  } catch {
-    return undefined; // not JSON, or cut off by the node fetch's snippet: keep the raw text
-  }
-  if (body === null || typeof body !== "object") return undefined;
+  // Not a JSON object, or cut off by the node fetch's snippet: the raw text is kept.
+  const body = parseJsonObject(snippet);
+  if (!body) return undefined;
   const parts = [body.error, body.message].filter((part) => typeof part === "string" && part !== "");
   return parts.length ? parts.join(": ") : undefined;
 }
