@@ -47,14 +47,26 @@ function quantile(values: number[], q: number): number {
 /** SIGKILL one of three workers mid-load: its jobs are retried by the others once its heartbeat stops. */
 export function workerKilled(stack: ChaosStack, size: Size): Promise<Figures> {
   return withLedger(async (ledger) => {
-    const workers = [await stack.startWorker(), await stack.startWorker(), await stack.startWorker()];
-    // A receiver slow enough that every worker holds executions when one is killed.
-    ledger.answer(slowly);
+    // The victim works alone at first, and the receiver holds every request until the kill: the
+    // victim is sure to hold executions (their requests received, their answers never read) when
+    // the two others join and it is killed. (Three workers from the start and a merely slow
+    // receiver left the victim, now and then, holding nothing.)
+    const victim = await stack.startWorker();
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    ledger.answer(async (seq, response) => {
+      await released;
+      await slowly(seq, response);
+    });
     const area = await webhookArea(stack.pool, ledger, "Chaos: worker killed");
     const sending = sendEvents(stack.functionsUrl, area, size);
-    await sleep((size.count / size.rate) * 400);
+    await waitFor("the victim's first execution at the receiver", async () => ledger.deliveries.size > 0);
+    await stack.startWorker();
+    await stack.startWorker();
     const killedAt = Date.now();
-    workers[0].kill("SIGKILL");
+    victim.kill("SIGKILL");
+    await victim.exited;
+    release();
     const sent = await sending;
     const inFlightAtKill = [...sent.accepted].filter(([seq, at]) =>
       at < killedAt && !(ledger.deliveries.get(seq)?.some((delivery) =>
