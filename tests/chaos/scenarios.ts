@@ -60,7 +60,7 @@ export function workerKilled(stack: ChaosStack, size: Size): Promise<Figures> {
     });
     const area = await webhookArea(stack.pool, ledger, "Chaos: worker killed");
     const sending = sendEvents(stack.functionsUrl, area, size);
-    await waitFor("the victim's first execution at the receiver", async () => ledger.deliveries.size > 0);
+    await waitFor("the victim's first execution at the receiver", () => Promise.resolve(ledger.deliveries.size > 0));
     await stack.startWorker();
     await stack.startWorker();
     const killedAt = Date.now();
